@@ -1,0 +1,44 @@
+"""Probability vector -> integer frequency table with total 2**PRECISION, every symbol >= 1.
+
+The encoder and the decoder must derive the very same integers from the same float vector. Every
+operation here is element-wise IEEE arithmetic or a sequential ``cumsum`` (numpy's ``sum`` uses
+pairwise/SIMD summation whose order may depend on the CPU; ``cumsum`` is strictly left to right),
+so the result depends only on the input floats, never on the machine's vector width.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PRECISION = 24
+TOTAL = 1 << PRECISION
+
+
+def quantize(probs: np.ndarray) -> np.ndarray:
+    """Return int64 frequencies summing to exactly ``TOTAL``, each at least 1.
+
+    Every symbol keeps a frequency of at least 1 so that any input stays codable whatever the
+    model believed; the rounding remainder goes to the most probable symbol, where it costs least.
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    n = p.shape[0]
+    if n > TOTAL // 2:
+        raise ValueError(f"alphabet of {n} symbols is too large for {PRECISION}-bit coding")
+    p = np.where(np.isfinite(p) & (p > 0.0), p, 0.0)
+    total = float(np.cumsum(p)[-1])
+    if not total > 0.0:
+        p = np.ones(n, dtype=np.float64)
+        total = float(n)
+    freqs = np.floor(p * ((TOTAL - n) / total)).astype(np.int64)
+    freqs += 1
+    deficit = TOTAL - int(np.cumsum(freqs)[-1])
+    freqs[int(np.argmax(freqs))] += deficit
+    return freqs
+
+
+def cumulative(freqs: np.ndarray) -> np.ndarray:
+    """Exclusive prefix sums: ``starts[s]`` is where symbol s's interval begins (length n + 1)."""
+    starts = np.empty(freqs.shape[0] + 1, dtype=np.int64)
+    starts[0] = 0
+    np.cumsum(freqs, out=starts[1:])
+    return starts

@@ -1,0 +1,161 @@
+"""Reading and writing the versioned nczip container (byte layout: ``formats/SPEC.md``).
+
+The container is written strictly front to back, so it can go to a pipe: a header, one frame per
+chunk, and a trailer. Every length read back is treated as untrusted and checked against the
+bounds in the header before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Iterator
+
+from .errors import FormatError
+
+MAGIC = b"\x89NCZ"
+FORMAT_VERSION = 1
+MAX_CHUNK_SIZE = 1 << 28  # 256 MiB: bounds every allocation a container can ask for
+
+METHOD_STORED = 0
+METHOD_ZSTD = 1
+METHOD_NEURAL = 2
+METHOD_NAMES = {METHOD_STORED: "stored", METHOD_ZSTD: "zstd", METHOD_NEURAL: "neural"}
+
+_TAG_CHUNK = 0x43  # 'C'
+_TAG_END = 0x45  # 'E'
+_HEAD = struct.Struct("<4sBBIB")  # magic, version, flags, chunk_size, level
+_FRAME = struct.Struct("<BBIII")  # tag, method, original length, coded length, crc32(original)
+_TRAILER = struct.Struct("<BQI32s")  # tag, total length, chunk count, sha256(original)
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+
+
+def _canonical_json(obj: dict[str, Any] | None) -> bytes:
+    if not obj:
+        return b""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass
+class Header:
+    """What a decoder needs before the first chunk: how it was coded and with which model."""
+
+    level: int
+    chunk_size: int
+    config: dict[str, Any]
+    model: dict[str, Any] = field(default_factory=dict)
+    version: int = FORMAT_VERSION
+
+    def to_bytes(self) -> bytes:
+        if not 1 <= self.chunk_size <= MAX_CHUNK_SIZE:
+            raise ValueError(f"chunk size must be between 1 and {MAX_CHUNK_SIZE}")
+        config = _canonical_json(self.config)
+        model = _canonical_json(self.model)
+        body = (_HEAD.pack(MAGIC, self.version, 0, self.chunk_size, self.level)
+                + _U16.pack(len(config)) + config + _U16.pack(len(model)) + model)
+        return body + _U32.pack(zlib.crc32(body))
+
+
+@dataclass
+class ChunkFrame:
+    """One chunk: how it was coded, its original length and checksum, and its payload."""
+
+    method: int
+    original_length: int
+    crc32: int
+    payload: bytes
+
+    def to_bytes(self) -> bytes:
+        head = _FRAME.pack(_TAG_CHUNK, self.method, self.original_length, len(self.payload), self.crc32)
+        return head + _U32.pack(zlib.crc32(head)) + self.payload
+
+
+@dataclass
+class Trailer:
+    """Closes a container: total length, chunk count and SHA-256 of the whole original."""
+
+    total_length: int
+    chunk_count: int
+    sha256: bytes
+
+    def to_bytes(self) -> bytes:
+        body = _TRAILER.pack(_TAG_END, self.total_length, self.chunk_count, self.sha256)
+        return body + _U32.pack(zlib.crc32(body))
+
+
+def _read_exact(src: BinaryIO, n: int, what: str) -> bytes:
+    data = src.read(n)
+    if data is None or len(data) != n:
+        raise FormatError(f"truncated file (unexpected end in {what})")
+    return data
+
+
+def _check_crc(body: bytes, src: BinaryIO, what: str) -> None:
+    (stored,) = _U32.unpack(_read_exact(src, 4, what))
+    if stored != zlib.crc32(body):
+        raise FormatError(f"corrupt {what} (checksum mismatch)")
+
+
+def _parse_json(raw: bytes, what: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise FormatError(f"corrupt {what}") from None
+    if not isinstance(value, dict):
+        raise FormatError(f"corrupt {what}")
+    return value
+
+
+def read_header(src: BinaryIO, first: bytes = b"") -> Header:
+    """Read and check a header; ``first`` holds bytes of it already consumed by the caller."""
+    head = first + _read_exact(src, _HEAD.size - len(first), "header") if len(first) < _HEAD.size else first
+    if head[:4] != MAGIC:
+        raise FormatError("not in nczip format")
+    magic, version, flags, chunk_size, level = _HEAD.unpack(head)
+    if version != FORMAT_VERSION:
+        raise FormatError(f"unsupported format version {version} (this nczip reads version {FORMAT_VERSION};"
+                          " a newer nczip may read it)")
+    config_raw = _read_exact(src, _U16.unpack(_read_exact(src, 2, "header"))[0], "header")
+    model_raw = _read_exact(src, _U16.unpack(_read_exact(src, 2, "header"))[0], "header")
+    body = head + _U16.pack(len(config_raw)) + config_raw + _U16.pack(len(model_raw)) + model_raw
+    _check_crc(body, src, "header")
+    if flags != 0:
+        raise FormatError(f"unsupported header flags {flags:#x}")
+    if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
+        raise FormatError(f"corrupt header (chunk size {chunk_size})")
+    return Header(level=level, chunk_size=chunk_size, config=_parse_json(config_raw, "header"),
+                  model=_parse_json(model_raw, "header"), version=version)
+
+
+def read_frames(src: BinaryIO, header: Header) -> Iterator[ChunkFrame | Trailer]:
+    """Yield each chunk frame, then the trailer; every length is checked before it is read."""
+    count = 0
+    while True:
+        tag = _read_exact(src, 1, "frame")
+        if tag[0] == _TAG_END:
+            body = tag + _read_exact(src, _TRAILER.size - 1, "trailer")
+            _check_crc(body, src, "trailer")
+            _, total, chunks, digest = _TRAILER.unpack(body)
+            if chunks != count:
+                raise FormatError(f"corrupt trailer ({chunks} chunks announced, {count} found)")
+            yield Trailer(total, chunks, digest)
+            return
+        if tag[0] != _TAG_CHUNK:
+            raise FormatError(f"corrupt frame {count} (unknown tag {tag[0]:#x})")
+        head = tag + _read_exact(src, _FRAME.size - 1, f"frame {count}")
+        _check_crc(head, src, f"frame {count} header")
+        _, method, original, coded, crc = _FRAME.unpack(head)
+        if method not in METHOD_NAMES:
+            raise FormatError(f"unsupported chunk method {method} in frame {count}")
+        if original > header.chunk_size or coded > max(original, 1) or original == 0:
+            raise FormatError(f"corrupt frame {count} (lengths {original}/{coded})")
+        if method == METHOD_STORED and coded != original:
+            raise FormatError(f"corrupt frame {count} (stored length mismatch)")
+        payload = _read_exact(src, coded, f"frame {count} payload")
+        yield ChunkFrame(method, original, crc, payload)
+        count += 1

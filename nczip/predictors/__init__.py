@@ -1,0 +1,35 @@
+"""Predictors: models that give a probability for every next symbol and learn from each one.
+
+Every model speaks the :class:`Predictor` interface, so the codec loop and the mixer never know
+which model they drive. :func:`build_predictor` turns a codec configuration (as stored in a
+container header) back into the model, which is how a decoder rebuilds the encoder's exact state.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class Predictor(Protocol):
+    """A model of the next symbol, trained online on the symbols coded so far."""
+
+    alphabet_size: int
+
+    def predict(self) -> np.ndarray:
+        """Probabilities (float64, length ``alphabet_size``) of the next symbol."""
+
+    def update(self, symbol: int) -> None:
+        """Learn that ``symbol`` came next; the decoder calls this with the same symbols."""
+
+
+def build_predictor(spec: dict[str, Any]) -> Predictor:
+    """Build a fresh predictor from its stored specification ``{"name": ..., params...}``."""
+    from .bytecontext import ByteContextModel
+
+    name = spec.get("name")
+    params = {k: v for k, v in spec.items() if k != "name"}
+    if name == ByteContextModel.NAME:
+        return ByteContextModel(**params)
+    raise ValueError(f"unknown predictor {name!r}")

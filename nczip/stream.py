@@ -1,0 +1,201 @@
+"""Streaming compression and decompression between binary file objects.
+
+Input is read one chunk at a time and chunks are coded by :mod:`nczip.parallel`, so memory stays
+bounded by chunk size x workers. The container goes out front to back (pipes work). Decoding checks
+each chunk's CRC32 and the trailer's length and SHA-256 before reporting success; the caller
+decides what to do with output already written (the CLI writes to a temporary file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, Iterator
+
+from .chunks import EncodedChunk, decode_chunk, encode_chunk
+from .container import METHOD_NAMES, ChunkFrame, Header, Trailer, read_frames, read_header
+from .errors import FormatError
+from .levels import DEFAULT_LEVEL, level_config
+from .parallel import ordered_map, resolve_workers
+from .progress import ProgressLine
+
+
+@dataclass
+class Summary:
+    """Figures about one run, for ``-v``, ``info`` and the bench."""
+
+    original_bytes: int = 0
+    compressed_bytes: int = 0
+    chunks: int = 0
+    methods: Counter = field(default_factory=Counter)
+    ideal_bits: float = 0.0  # model's ideal code length over the chunks it coded
+    neural_bytes: int = 0  # what those chunks' neural payloads actually took
+    symbols: int = 0
+    seconds: float = 0.0
+    headers: list[Header] = field(default_factory=list)
+
+    @property
+    def bits_per_byte(self) -> float:
+        return 8.0 * self.compressed_bytes / self.original_bytes if self.original_bytes else 0.0
+
+    @property
+    def coder_overhead_percent(self) -> float | None:
+        """Actual neural payload bits over the model's ideal -sum log2 q, in percent."""
+        if not self.ideal_bits:
+            return None
+        return 100.0 * (8.0 * self.neural_bytes / self.ideal_bits - 1.0)
+
+
+class _CountingReader:
+    """Counts the bytes read through it, so sizes are known for pipes as well as files."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.count += len(data)
+        return data
+
+
+def read_chunks(src: BinaryIO, size: int) -> Iterator[bytes]:
+    """Yield successive blocks of exactly ``size`` bytes (the last may be shorter)."""
+    while True:
+        parts, got = [], 0
+        while got < size:
+            part = src.read(size - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        if not got:
+            return
+        yield b"".join(parts)
+        if got < size:
+            return
+
+
+class _EncodeJob:
+    """Picklable worker function: code one chunk under a fixed configuration."""
+
+    def __init__(self, config: dict, progress: Callable[[int], None] | None = None) -> None:
+        self.config = config
+        self.progress = progress
+
+    def __call__(self, data: bytes) -> EncodedChunk:
+        return encode_chunk(data, self.config, self.progress)
+
+
+class _DecodeJob:
+    def __init__(self, config: dict, progress: Callable[[int], None] | None = None) -> None:
+        self.config = config
+        self.progress = progress
+
+    def __call__(self, item: tuple[int, ChunkFrame]) -> bytes:
+        index, frame = item
+        return decode_chunk(frame, self.config, index, self.progress)
+
+
+def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, threads: int = 1,
+                    chunk_size: int | None = None, progress: ProgressLine | None = None) -> Summary:
+    """Compress everything readable from ``src`` into one container written to ``dst``."""
+    started = time.monotonic()
+    config, default_chunk = level_config(level)
+    header = Header(level=level, chunk_size=chunk_size or default_chunk, config=config)
+    workers = resolve_workers(threads)
+    head = header.to_bytes()
+    dst.write(head)
+    summary = Summary(compressed_bytes=len(head), headers=[header])
+    digest = hashlib.sha256()
+
+    def counted(blocks: Iterator[bytes]) -> Iterator[bytes]:
+        for block in blocks:
+            digest.update(block)
+            yield block
+
+    job = _EncodeJob(config, progress.partial if progress and workers == 1 else None)
+    for chunk in ordered_map(job, counted(read_chunks(src, header.chunk_size)), workers):
+        raw = chunk.frame.to_bytes()
+        dst.write(raw)
+        summary.compressed_bytes += len(raw)
+        summary.original_bytes += chunk.frame.original_length
+        summary.chunks += 1
+        summary.methods[METHOD_NAMES[chunk.frame.method]] += 1
+        summary.ideal_bits += chunk.ideal_bits
+        summary.neural_bytes += chunk.neural_bytes
+        summary.symbols += chunk.symbols
+        if progress:
+            progress.advance(chunk.frame.original_length)
+    trailer = Trailer(summary.original_bytes, summary.chunks, digest.digest()).to_bytes()
+    dst.write(trailer)
+    summary.compressed_bytes += len(trailer)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
+                      progress: ProgressLine | None = None) -> Summary:
+    """Decode every container in ``src`` (concatenated ones too) to ``dst``; ``None`` only verifies."""
+    started = time.monotonic()
+    workers = resolve_workers(threads)
+    summary = Summary()
+    src = _CountingReader(src)
+    first = src.read(1)
+    if not first:
+        raise FormatError("empty file (not in nczip format)")
+    while first:
+        header = read_header(src, first)
+        summary.headers.append(header)
+        digest = hashlib.sha256()
+        length = chunks = 0
+        trailer: list[Trailer] = []
+
+        def frames() -> Iterator[tuple[int, ChunkFrame]]:
+            for index, item in enumerate(read_frames(src, header)):
+                if isinstance(item, Trailer):
+                    trailer.append(item)
+                    return
+                yield index, item
+
+        job = _DecodeJob(header.config, progress.partial if progress and workers == 1 else None)
+        for data in ordered_map(job, frames(), workers):
+            digest.update(data)
+            length += len(data)
+            chunks += 1
+            if dst is not None:
+                dst.write(data)
+            if progress:
+                progress.advance(len(data))
+        end = trailer[0]
+        if end.total_length != length or end.sha256 != digest.digest():
+            raise FormatError("corrupt data (whole-file checksum mismatch)")
+        summary.original_bytes += length
+        summary.chunks += chunks
+        first = src.read(1)
+    summary.compressed_bytes = src.count
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def scan_container(src: BinaryIO) -> Summary:
+    """Read a container's structure without decoding payloads (for ``nczip info``)."""
+    summary = Summary()
+    src = _CountingReader(src)
+    first = src.read(1)
+    if not first:
+        raise FormatError("empty file (not in nczip format)")
+    while first:
+        header = read_header(src, first)
+        summary.headers.append(header)
+        for item in read_frames(src, header):
+            if isinstance(item, Trailer):
+                summary.original_bytes += item.total_length
+                break
+            summary.chunks += 1
+            summary.methods[METHOD_NAMES[item.method]] += 1
+        first = src.read(1)
+    summary.compressed_bytes = src.count
+    return summary

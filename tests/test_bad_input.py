@@ -1,0 +1,88 @@
+"""Corrupt, truncated, foreign and future containers fail with a FormatError, never a hang."""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zlib
+
+import pytest
+
+import nczip
+from nczip.container import FORMAT_VERSION, MAGIC, Header
+from nczip.errors import FormatError
+
+
+@pytest.fixture(scope="module")
+def packed() -> bytes:
+    data = b"The quick brown fox jumps over the lazy dog. " * 6 + bytes(range(40))
+    return nczip.compress(data, level=1, chunk_size=150)
+
+
+def test_every_truncation_is_detected(packed):
+    for cut in range(len(packed)):
+        with pytest.raises(FormatError):
+            nczip.decompress(packed[:cut])
+
+
+def test_no_single_bit_flip_yields_wrong_output(packed):
+    # A flip either raises or, in the last bits of a range-coded payload where any value inside
+    # the final interval decodes the same, still gives the exact original: never silent garbage.
+    original = nczip.decompress(packed)
+    harmless = 0
+    for pos in range(len(packed)):
+        for bit in range(8):
+            broken = bytearray(packed)
+            broken[pos] ^= 1 << bit
+            try:
+                out = nczip.decompress(bytes(broken))
+            except FormatError:
+                continue
+            assert out == original, f"byte {pos} bit {bit} decoded to wrong data"
+            harmless += 1
+    assert harmless <= 0.01 * 8 * len(packed)
+
+
+@pytest.mark.parametrize("data", [b"", b"hello, world\n", random.Random(1).randbytes(4096),
+                                  b"\x1f\x8b\x08\x00" + bytes(40)], ids=["empty", "text", "random", "gzip"])
+def test_foreign_input_is_rejected(data):
+    with pytest.raises(FormatError):
+        nczip.decompress(data)
+
+
+def _with_version(packed: bytes, version: int) -> bytes:
+    # Re-sign the header so only the version is wrong.
+    header = Header.__new__(Header)
+    src = io.BytesIO(packed)
+    from nczip.container import read_header
+    header = read_header(src)
+    header.version = version
+    return header.to_bytes() + packed[src.tell():]
+
+
+def test_future_version_is_refused_by_name(packed):
+    with pytest.raises(FormatError, match=f"unsupported format version {FORMAT_VERSION + 1}"):
+        nczip.decompress(_with_version(packed, FORMAT_VERSION + 1))
+
+
+def test_huge_lengths_in_a_frame_are_refused_before_allocating():
+    header = Header(level=1, chunk_size=1 << 16, config={}).to_bytes()
+    head = struct.pack("<BBIII", 0x43, 2, 0xFFFFFFFF, 0xFFFFFFF0, 0)
+    frame = head + struct.pack("<I", zlib.crc32(head))
+    with pytest.raises(FormatError, match="corrupt frame 0"):
+        nczip.decompress(header + frame)
+
+
+def test_trailing_garbage_is_an_error(packed):
+    with pytest.raises(FormatError):
+        nczip.decompress(packed + b"garbage")
+
+
+def test_concatenated_containers_decode_to_the_concatenation():
+    a, b = b"first part\n" * 20, b"second part\n" * 30
+    assert nczip.decompress(nczip.compress(a, level=1) + nczip.compress(b, level=2)) == a + b
+
+
+def test_magic_is_the_specified_one():
+    assert MAGIC == b"\x89NCZ"
