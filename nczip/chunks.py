@@ -1,25 +1,39 @@
-"""Coding one chunk: the neural path, zstd, or stored, whichever is smallest.
+"""Coding one chunk: the LLM token path, the byte model, zstd or stored, whichever is smallest.
 
-A chunk is self-contained (fresh model state), which is what lets chunks go to different workers
-and lets any worker count decode any file.
+A chunk is self-contained (fresh model state, fresh LLM context), which is what lets chunks go to
+different workers and lets any worker count decode any file.
 """
 
 from __future__ import annotations
 
+import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import zstandard
 
 from .codec import CodingStats, Progress, decode_symbols, encode_symbols
-from .container import METHOD_NEURAL, METHOD_STORED, METHOD_ZSTD, ChunkFrame
+from .container import METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_ZSTD, ChunkFrame
 from .errors import FormatError, NczError
 from .predictors import build_predictor
 
-# zstd at level 3 shrinking a chunk by less than this fraction marks it as incompressible noise:
-# the byte model would not do better there, and skipping it saves its full cost.
+# zstd at level 3 shrinking a chunk of at least _NOISE_MIN bytes by less than this fraction marks
+# it as incompressible noise: the models would not do better there, and skipping them saves their
+# full cost. (Short chunks are never compressible by zstd, so they always get the models.)
 _INCOMPRESSIBLE = 0.98
+_NOISE_MIN = 4096
+# A chunk with more than this fraction of its bytes outside round-tripping text goes to the byte
+# model instead of the LLM.
+_MAX_RAW_FRACTION = 0.5
+
+
+@dataclass
+class Runtime:
+    """Per-process facts a chunk coder needs that are not part of the format (picklable)."""
+
+    model_path: str | None = None
+    threads: int = 1
 
 
 @dataclass
@@ -27,33 +41,128 @@ class EncodedChunk:
     """A coded chunk plus the figures the bench and ``-v`` report about it."""
 
     frame: ChunkFrame
-    ideal_bits: float  # the neural model's ideal code length (0 when it was not run)
-    neural_bytes: int  # size of the neural payload (0 when it was not run)
-    symbols: int
+    stats: CodingStats = field(default_factory=CodingStats)
+    neural_bytes: int = 0  # size of the model-coded payload that was tried (0 if none)
+    tokens: int = 0
+    load_seconds: float = 0.0  # time spent loading the LLM for this chunk (0 once cached)
 
 
-def encode_chunk(data: bytes, config: dict[str, Any], progress: Progress | None = None) -> EncodedChunk:
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while pos < len(data) and shift < 64:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+    raise FormatError("corrupt LLM chunk header")
+
+
+def _scaled(progress: Progress | None, factor: float) -> Progress | None:
+    return None if progress is None else (lambda n: progress(int(n * factor)))
+
+
+class _LlmCoder:
+    """The LLM path of one process: the loaded model and the chunk's composite predictor."""
+
+    def __init__(self, config: dict[str, Any], runtime: Runtime) -> None:
+        from .predictors.llm import LlamaModel
+
+        if runtime.model_path is None:
+            raise NczError("no model available for an LLM level")
+        self.config = config
+        self.runtime = runtime
+        started = time.monotonic()
+        self.model = LlamaModel.load(runtime.model_path)
+        self.load_seconds = time.monotonic() - started
+        self.pieces = self.model.pieces()
+
+    def predictor(self, allow_escape: bool):
+        from .predictors.llm import LlmPredictor
+        from .predictors.tokenstream import TokenStreamModel
+
+        llm_cfg = self.config["llm"]
+        llm = LlmPredictor(self.model, n_ctx=int(llm_cfg["n_ctx"]), slide=int(llm_cfg["slide"]),
+                           threads=self.runtime.threads)
+        return TokenStreamModel(llm, build_predictor(self.config["predictor"]), self.pieces, allow_escape)
+
+    def encode(self, data: bytes, progress: Progress | None) -> tuple[bytes, CodingStats, int] | None:
+        from .tokens import raw_fraction, segment, to_symbols
+
+        segments = segment(data, self.model.tokenize, self.pieces)
+        if raw_fraction(segments) > _MAX_RAW_FRACTION:
+            return None
+        symbols = to_symbols(segments, self.model.n_vocab)
+        allow_escape = any(s.tokens is None for s in segments)
+        model = self.predictor(allow_escape)
+        stats = CodingStats()
+        try:
+            coded = encode_symbols(model, symbols, stats, _scaled(progress, len(data) / max(1, len(symbols))))
+        finally:
+            model.llm.close()
+        head = _varint(int(allow_escape)) + _varint(len(symbols))
+        return head + coded, stats, model.tokens
+
+    def decode(self, payload: bytes, original_length: int, progress: Progress | None) -> bytes:
+        from .tokens import from_symbols
+
+        flags, pos = _read_varint(payload, 0)
+        count, pos = _read_varint(payload, pos)
+        if flags > 1 or count > 2 * original_length + 16:
+            raise FormatError("corrupt LLM chunk header")
+        model = self.predictor(bool(flags))
+        try:
+            symbols = decode_symbols(model, payload[pos:], count,
+                                     _scaled(progress, original_length / max(1, count)))
+        finally:
+            model.llm.close()
+        return from_symbols(symbols, self.model.n_vocab, self.pieces)
+
+
+def encode_chunk(data: bytes, config: dict[str, Any], progress: Progress | None = None,
+                 runtime: Runtime | None = None) -> EncodedChunk:
     """Code ``data`` with every method the configuration allows and keep the smallest."""
+    runtime = runtime or Runtime()
     crc = zlib.crc32(data)
     best_method, best_payload = METHOD_STORED, data
     zstd_payload = zstandard.ZstdCompressor(level=int(config.get("zstd_level", 19)),
                                             write_content_size=False).compress(data)
     if len(zstd_payload) < len(best_payload):
         best_method, best_payload = METHOD_ZSTD, zstd_payload
-    stats = CodingStats()
-    neural = b""
-    quick = zstandard.ZstdCompressor(level=3).compress(data)
+    result = EncodedChunk(ChunkFrame(METHOD_STORED, len(data), crc, b""))
+    quick = zstandard.ZstdCompressor(level=3).compress(data) if len(data) >= _NOISE_MIN else b""
     if len(quick) < _INCOMPRESSIBLE * len(data):
-        model = build_predictor(config["predictor"])
-        neural = encode_symbols(model, data, stats, progress)
-        if len(neural) < len(best_payload):
-            best_method, best_payload = METHOD_NEURAL, neural
-    frame = ChunkFrame(best_method, len(data), crc, best_payload)
-    return EncodedChunk(frame, stats.ideal_bits, len(neural) if stats.symbols else 0, stats.symbols)
+        coded = None
+        if "llm" in config:
+            coder = _LlmCoder(config, runtime)
+            result.load_seconds = coder.load_seconds
+            coded = coder.encode(data, progress)
+        if coded is not None:
+            payload, result.stats, result.tokens = coded
+            method = METHOD_LLM
+        else:
+            model = build_predictor(config["predictor"])
+            payload = encode_symbols(model, data, result.stats, progress)
+            method = METHOD_NEURAL
+        result.neural_bytes = len(payload)
+        if len(payload) < len(best_payload):
+            best_method, best_payload = method, payload
+    result.frame = ChunkFrame(best_method, len(data), crc, best_payload)
+    return result
 
 
 def decode_chunk(frame: ChunkFrame, config: dict[str, Any], index: int = 0,
-                 progress: Progress | None = None) -> bytes:
+                 progress: Progress | None = None, runtime: Runtime | None = None) -> bytes:
     """Decode one frame and verify its checksum; raise :class:`FormatError` if it is corrupt."""
     if frame.method == METHOD_STORED:
         data = frame.payload
@@ -68,6 +177,10 @@ def decode_chunk(frame: ChunkFrame, config: dict[str, Any], index: int = 0,
         except (KeyError, TypeError, ValueError) as exc:
             raise NczError(f"unsupported codec configuration ({exc})") from None
         data = bytes(decode_symbols(model, frame.payload, frame.original_length, progress))
+    elif frame.method == METHOD_LLM:
+        if "llm" not in config:
+            raise FormatError(f"corrupt chunk {index} (LLM chunk in a file without an LLM)")
+        data = _LlmCoder(config, runtime or Runtime()).decode(frame.payload, frame.original_length, progress)
     else:  # read_frames already rejects unknown methods
         raise FormatError(f"unsupported chunk method {frame.method}")
     if len(data) != frame.original_length or zlib.crc32(data) != frame.crc32:

@@ -10,11 +10,13 @@ Every failure is one line ``nczip: FILE: reason`` on stderr and exit status 1.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
 
 import click
@@ -27,6 +29,9 @@ from .stream import Summary, compress_stream, decompress_stream, scan_container
 
 SUFFIX = ".ncz"
 STDIO = "-"
+#: the Summary fields that ``compress --stats-json`` writes (machine-readable ``-v``, for the bench)
+_STATS_FIELDS = ("original_bytes", "compressed_bytes", "chunks", "methods", "ideal_bits", "neural_bytes",
+                 "symbols", "tokens", "load_seconds", "seconds")
 
 
 class Failure(Exception):
@@ -83,6 +88,8 @@ def _common(func: Callable) -> Callable:
         click.option("-v", "--verbose", is_flag=True, help="Report sizes, ratio, speed and overhead."),
         click.option("-T", "--threads", type=click.IntRange(min=0), default=1, show_default=True,
                      help="Worker processes (0: one per CPU). Output does not depend on it."),
+        click.option("--model", "model_path", type=click.Path(dir_okay=False),
+                     help="GGUF model for levels 4-9 (default: the registry's SmolLM2-135M)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -109,30 +116,40 @@ def _level_options(func: Callable) -> Callable:
 @_level_options
 @click.option("--chunk-size", callback=lambda ctx, p, v: _parse_size(v) if v else None,
               help="Expert: bytes per independently coded chunk (default depends on the level).")
+@click.option("--stats-json", type=click.Path(dir_okay=False), hidden=True,
+              help="Write the run's figures as JSON to this file (for the bench; the last input's).")
 def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool, keep: bool,
-             remove: bool, quiet: bool, verbose: bool, threads: int, level: int, chunk_size: int | None) -> None:
+             remove: bool, quiet: bool, verbose: bool, threads: int, model_path: str | None, level: int,
+             chunk_size: int | None, stats_json: str | None) -> None:
     """Compress FILES (or stdin) to FILE.ncz."""
     def work(src: BinaryIO, dst: BinaryIO, progress: ProgressLine) -> Summary:
-        return compress_stream(src, dst, level=level, threads=threads, chunk_size=chunk_size, progress=progress)
+        summary = compress_stream(src, dst, level=level, threads=threads, chunk_size=chunk_size,
+                                  progress=progress, model_path=model_path)
+        if stats_json:
+            with open(stats_json, "w") as out:
+                json.dump({name: getattr(summary, name) for name in _STATS_FIELDS}, out)
+        return summary
 
-    _run_files("compress", files, output, to_stdout, force, remove, quiet, verbose, threads, work)
+    _run_files("compress", files, FileOptions(output, to_stdout, force, remove, quiet, verbose, threads,
+                                              model_path), work)
 
 
 @main.command()
 @_common
 def decompress(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool, keep: bool,
-               remove: bool, quiet: bool, verbose: bool, threads: int) -> None:
+               remove: bool, quiet: bool, verbose: bool, threads: int, model_path: str | None) -> None:
     """Decompress FILE.ncz (or stdin) to FILE, verifying every checksum."""
     def work(src: BinaryIO, dst: BinaryIO, progress: ProgressLine) -> Summary:
-        return decompress_stream(src, dst, threads=threads, progress=progress)
+        return decompress_stream(src, dst, threads=threads, progress=progress, model_path=model_path)
 
-    _run_files("decompress", files, output, to_stdout, force, remove, quiet, verbose, threads, work)
+    _run_files("decompress", files, FileOptions(output, to_stdout, force, remove, quiet, verbose, threads,
+                                                model_path), work)
 
 
 @main.command()
 @_common
 def test(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool, keep: bool,
-         remove: bool, quiet: bool, verbose: bool, threads: int) -> None:
+         remove: bool, quiet: bool, verbose: bool, threads: int, model_path: str | None) -> None:
     """Decode FILES and verify them, writing nothing."""
     failed = False
     for name in files or (STDIO,):
@@ -140,7 +157,8 @@ def test(files: tuple[str, ...], output: str | None, to_stdout: bool, force: boo
             with _open_input(name) as (src, size):
                 progress = _progress("test", size, quiet)
                 try:
-                    summary = decompress_stream(src, None, threads=threads, progress=progress)
+                    summary = decompress_stream(src, None, threads=threads, progress=progress,
+                                                model_path=model_path)
                 finally:
                     progress.close()
             if verbose:
@@ -242,17 +260,30 @@ def _output_name(mode: str, name: str, output: str | None, to_stdout: bool, forc
     return name[: -len(SUFFIX)]
 
 
-def _run_files(mode: str, files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool,
-               remove: bool, quiet: bool, verbose: bool, threads: int,
+@dataclass
+class FileOptions:
+    """The per-file options shared by compress and decompress."""
+
+    output: str | None
+    to_stdout: bool
+    force: bool
+    remove: bool
+    quiet: bool
+    verbose: bool
+    threads: int
+    model_path: str | None
+
+
+def _run_files(mode: str, files: tuple[str, ...], opts: FileOptions,
                work: Callable[[BinaryIO, BinaryIO, ProgressLine], Summary]) -> None:
     names = files or (STDIO,)
-    if output and len(names) > 1:
+    if opts.output and len(names) > 1:
         _say("-o can only be used with a single input file")
         sys.exit(1)
     failed = False
     for name in names:
         try:
-            _one_file(mode, name, output, to_stdout, force, remove, quiet, verbose, threads, work)
+            _one_file(mode, name, opts, work)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one line
             _report(name, exc)
             failed = True
@@ -260,10 +291,10 @@ def _run_files(mode: str, files: tuple[str, ...], output: str | None, to_stdout:
         sys.exit(1)
 
 
-def _one_file(mode: str, name: str, output: str | None, to_stdout: bool, force: bool, remove: bool,
-              quiet: bool, verbose: bool, threads: int,
+def _one_file(mode: str, name: str, opts: FileOptions,
               work: Callable[[BinaryIO, BinaryIO, ProgressLine], Summary]) -> None:
-    target = _output_name(mode, name, output, to_stdout, force)
+    force = opts.force
+    target = _output_name(mode, name, opts.output, opts.to_stdout, force)
     if target == STDIO and mode == "compress" and sys.stdout.isatty() and not force:
         raise Failure("refusing to write compressed data to a terminal (use -f to force)")
     if target != STDIO and os.path.exists(target):
@@ -276,7 +307,7 @@ def _one_file(mode: str, name: str, output: str | None, to_stdout: bool, force: 
     if name == STDIO and mode != "compress" and sys.stdin.isatty() and not force:
         raise Failure("refusing to read compressed data from a terminal (use -f to force)")
     with _open_input(name) as (src, size):
-        progress = _progress(mode, size, quiet)
+        progress = _progress(mode, size, opts.quiet)
         try:
             if target == STDIO:
                 summary = work(src, sys.stdout.buffer, progress)
@@ -286,11 +317,11 @@ def _one_file(mode: str, name: str, output: str | None, to_stdout: bool, force: 
                                             None if name == STDIO else name)
         finally:
             progress.close()
-    if remove and name != STDIO and target != STDIO:
+    if opts.remove and name != STDIO and target != STDIO:
         if mode == "compress":
-            _verify_compressed(target, threads)
+            _verify_compressed(target, opts)
         os.remove(name)
-    if verbose:
+    if opts.verbose:
         _say(_describe(mode, name, target, summary))
 
 
@@ -313,11 +344,11 @@ def _write_atomically(target: str, write: Callable[[BinaryIO], Summary], like: s
     return summary
 
 
-def _verify_compressed(path: str, threads: int) -> None:
+def _verify_compressed(path: str, opts: FileOptions) -> None:
     """Decode the new container fully before the user's original is removed."""
     with open(path, "rb") as src:
         try:
-            decompress_stream(src, None, threads=threads)
+            decompress_stream(src, None, threads=opts.threads, model_path=opts.model_path)
         except NczError as exc:
             raise Failure(f"verification of {path} failed ({exc}); input kept") from None
 

@@ -21,8 +21,9 @@ MAX_CHUNK_SIZE = 1 << 28  # 256 MiB: bounds every allocation a container can ask
 
 METHOD_STORED = 0
 METHOD_ZSTD = 1
-METHOD_NEURAL = 2
-METHOD_NAMES = {METHOD_STORED: "stored", METHOD_ZSTD: "zstd", METHOD_NEURAL: "neural"}
+METHOD_NEURAL = 2  # the configuration's byte predictor
+METHOD_LLM = 3  # LLM tokens with raw byte spans
+METHOD_NAMES = {METHOD_STORED: "stored", METHOD_ZSTD: "zstd", METHOD_NEURAL: "neural", METHOD_LLM: "llm"}
 
 _TAG_CHUNK = 0x43  # 'C'
 _TAG_END = 0x45  # 'E'

@@ -14,10 +14,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator
 
-from .chunks import EncodedChunk, decode_chunk, encode_chunk
+from .chunks import EncodedChunk, Runtime, decode_chunk, encode_chunk
 from .container import METHOD_NAMES, ChunkFrame, Header, Trailer, read_frames, read_header
 from .errors import FormatError
-from .levels import DEFAULT_LEVEL, level_config
+from .levels import DEFAULT_LEVEL, level_config, uses_llm
+from .models import default_model, for_identity, from_path
 from .parallel import ordered_map, resolve_workers
 from .progress import ProgressLine
 
@@ -33,6 +34,8 @@ class Summary:
     ideal_bits: float = 0.0  # model's ideal code length over the chunks it coded
     neural_bytes: int = 0  # what those chunks' neural payloads actually took
     symbols: int = 0
+    tokens: int = 0  # LLM tokens coded
+    load_seconds: float = 0.0  # LLM loading, summed over workers
     seconds: float = 0.0
     headers: list[Header] = field(default_factory=list)
 
@@ -78,34 +81,54 @@ def read_chunks(src: BinaryIO, size: int) -> Iterator[bytes]:
             return
 
 
-class _EncodeJob:
-    """Picklable worker function: code one chunk under a fixed configuration."""
+class _Job:
+    """Picklable worker state: the configuration and runtime every chunk of a container shares."""
 
-    def __init__(self, config: dict, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, config: dict, runtime: Runtime, progress: Callable[[int], None] | None = None) -> None:
         self.config = config
+        self.runtime = runtime
         self.progress = progress
 
+
+class _EncodeJob(_Job):
     def __call__(self, data: bytes) -> EncodedChunk:
-        return encode_chunk(data, self.config, self.progress)
+        return encode_chunk(data, self.config, self.progress, self.runtime)
 
 
-class _DecodeJob:
-    def __init__(self, config: dict, progress: Callable[[int], None] | None = None) -> None:
-        self.config = config
-        self.progress = progress
-
+class _DecodeJob(_Job):
     def __call__(self, item: tuple[int, ChunkFrame]) -> bytes:
         index, frame = item
-        return decode_chunk(frame, self.config, index, self.progress)
+        return decode_chunk(frame, self.config, index, self.progress, self.runtime)
+
+
+def _runtime(model_identity: dict, workers: int, model_path: str | None) -> Runtime:
+    """Resolve the model a container names (refusing a missing or different one)."""
+    if not model_identity:
+        return Runtime()
+    from .predictors.llm import threads_per_worker
+
+    model = for_identity(model_identity, model_path)
+    return Runtime(model.path, threads_per_worker(workers))
 
 
 def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, threads: int = 1,
-                    chunk_size: int | None = None, progress: ProgressLine | None = None) -> Summary:
-    """Compress everything readable from ``src`` into one container written to ``dst``."""
+                    chunk_size: int | None = None, progress: ProgressLine | None = None,
+                    model_path: str | None = None) -> Summary:
+    """Compress everything readable from ``src`` into one container written to ``dst``.
+
+    LLM levels use ``model_path`` (any GGUF) or the registry's default model.
+    """
     started = time.monotonic()
     config, default_chunk = level_config(level)
-    header = Header(level=level, chunk_size=chunk_size or default_chunk, config=config)
+    identity: dict = {}
+    if uses_llm(level):
+        from .predictors.llm import backend_identity
+
+        model = from_path(model_path) if model_path else default_model()
+        identity = {**model.identity(), "backend": backend_identity()}
+    header = Header(level=level, chunk_size=chunk_size or default_chunk, config=config, model=identity)
     workers = resolve_workers(threads)
+    runtime = _runtime(identity, workers, model_path)
     head = header.to_bytes()
     dst.write(head)
     summary = Summary(compressed_bytes=len(head), headers=[header])
@@ -116,7 +139,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
             digest.update(block)
             yield block
 
-    job = _EncodeJob(config, progress.partial if progress and workers == 1 else None)
+    job = _EncodeJob(config, runtime, progress.partial if progress and workers == 1 else None)
     for chunk in ordered_map(job, counted(read_chunks(src, header.chunk_size)), workers):
         raw = chunk.frame.to_bytes()
         dst.write(raw)
@@ -124,9 +147,11 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
         summary.original_bytes += chunk.frame.original_length
         summary.chunks += 1
         summary.methods[METHOD_NAMES[chunk.frame.method]] += 1
-        summary.ideal_bits += chunk.ideal_bits
+        summary.ideal_bits += chunk.stats.ideal_bits
         summary.neural_bytes += chunk.neural_bytes
-        summary.symbols += chunk.symbols
+        summary.symbols += chunk.stats.symbols
+        summary.tokens += chunk.tokens
+        summary.load_seconds += chunk.load_seconds
         if progress:
             progress.advance(chunk.frame.original_length)
     trailer = Trailer(summary.original_bytes, summary.chunks, digest.digest()).to_bytes()
@@ -137,8 +162,11 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
 
 
 def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
-                      progress: ProgressLine | None = None) -> Summary:
-    """Decode every container in ``src`` (concatenated ones too) to ``dst``; ``None`` only verifies."""
+                      progress: ProgressLine | None = None, model_path: str | None = None) -> Summary:
+    """Decode every container in ``src`` (concatenated ones too) to ``dst``; ``None`` only verifies.
+
+    A container coded with a model needs that exact model (found by SHA-256, or ``model_path``).
+    """
     started = time.monotonic()
     workers = resolve_workers(threads)
     summary = Summary()
@@ -160,8 +188,9 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
                     return
                 yield index, item
 
-        job = _DecodeJob(header.config, progress.partial if progress and workers == 1 else None)
-        for data in ordered_map(job, frames(), workers):
+        job = _DecodeJob(header.config, _runtime(header.model, workers, model_path),
+                         progress.partial if progress and workers == 1 else None)
+        for data in _explain_backend(ordered_map(job, frames(), workers), header.model):
             digest.update(data)
             length += len(data)
             chunks += 1
@@ -178,6 +207,21 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
     summary.compressed_bytes = src.count
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _explain_backend(chunks: Iterator[bytes], identity: dict) -> Iterator[bytes]:
+    """A checksum failure on another llama.cpp build or CPU is most likely that difference."""
+    try:
+        yield from chunks
+    except FormatError as exc:
+        if identity.get("backend"):
+            from .predictors.llm import backend_identity
+
+            here = backend_identity()
+            if here != identity["backend"]:
+                raise FormatError(f"{exc}; the file was made with backend [{identity['backend']}] and this"
+                                  f" machine has [{here}], whose logits may differ") from None
+        raise
 
 
 def scan_container(src: BinaryIO) -> Summary:

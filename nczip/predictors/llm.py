@@ -1,0 +1,188 @@
+"""LLM predictor: a GGUF model (SmolLM2-135M by default) run token by token through llama.cpp.
+
+Facts measured on our machines that shape this module (details in ../shared/notes):
+
+- llama.cpp's logits for a multi-token pass differ from one-token passes at the same positions,
+  so encoder and decoder both evaluate strictly one token per ``llama_decode`` call. Thread count
+  does not change the logits, so each process may use any number of threads.
+- When the context is full we slide natively in the KV cache: keep the BOS token at position 0
+  (an attention sink), drop the oldest ``slide`` tokens after it and shift the rest left
+  (``llama_memory_seq_rm`` + ``llama_memory_seq_add``). Measured ~0.5 ms for the edit plus ~12 ms
+  on the next decode, against ~3 s to re-evaluate 1,024 tokens. The slide happens at the same
+  token in both directions because it depends only on the number of tokens seen.
+- Logits go to float64 probabilities with numpy; the result depends on the CPU's instruction set
+  (llama.cpp's kernels and numpy's ``exp``), which is why a container records the backend.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from ..errors import NczError
+
+_LOCK = threading.Lock()
+_MODELS: dict[str, "LlamaModel"] = {}
+
+
+def _import_llama():
+    try:
+        import llama_cpp
+    except ImportError:
+        raise NczError("levels 4-9 need llama-cpp-python (run scripts/setup.sh)") from None
+    return llama_cpp
+
+
+@ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+def _silent_log(level: int, text: bytes, user: Any) -> None:  # llama.cpp logs to stderr otherwise
+    return None
+
+
+def backend_identity() -> str:
+    """What the decoder must match for bit-exact logits: llama.cpp build and CPU features."""
+    llama = _import_llama()
+    info = llama.llama_print_system_info().decode("utf-8", "replace")
+    features = [name.strip() for name, _, value in (item.partition("=") for item in info.split("|"))
+                if value.strip() == "1"]
+    return f"llama-cpp-python {llama.__version__} cpu {' '.join(f.split(':')[-1].strip() for f in features)}"
+
+
+class LlamaModel:
+    """A loaded GGUF model (weights shared by every chunk coded in this process)."""
+
+    def __init__(self, path: str) -> None:
+        llama = _import_llama()
+        self.llama = llama
+        llama.llama_log_set(_silent_log, None)
+        llama.llama_backend_init()
+        params = llama.llama_model_default_params()
+        params.n_gpu_layers = 0
+        self.handle = llama.llama_model_load_from_file(path.encode(), params)
+        if not self.handle:
+            raise NczError(f"cannot load model {path}")
+        self.vocab = llama.llama_model_get_vocab(self.handle)
+        self.n_vocab = int(llama.llama_vocab_n_tokens(self.vocab))
+        self.bos = int(llama.llama_vocab_bos(self.vocab))
+        self._pieces: list[bytes] | None = None
+
+    @classmethod
+    def load(cls, path: str) -> "LlamaModel":
+        """One instance per file per process: loading costs ~0.1-1 s and ~200 MB."""
+        with _LOCK:
+            model = _MODELS.get(path)
+            if model is None:
+                model = _MODELS[path] = cls(path)
+            return model
+
+    def pieces(self) -> list[bytes]:
+        """Exact bytes of every token (control tokens map to b"" and are never coded).
+
+        ``Llama.detokenize`` loses bytes (a 32-byte buffer per token); ``llama_token_to_piece``
+        with a large buffer reproduces the GGUF vocabulary's byte table exactly.
+        """
+        if self._pieces is None:
+            buf = ctypes.create_string_buffer(1024)
+            out = []
+            for token in range(self.n_vocab):
+                n = self.llama.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
+                out.append(buf.raw[:n] if n > 0 else b"")
+            self._pieces = out
+        return self._pieces
+
+    def tokenize(self, data: bytes) -> list[int]:
+        """The model's own tokenisation (no BOS, no special tokens); may not round-trip."""
+        capacity = len(data) + 16
+        buf = (self.llama.llama_token * capacity)()
+        n = self.llama.llama_tokenize(self.vocab, data, len(data), buf, capacity, False, False)
+        if n < 0:
+            capacity = -n
+            buf = (self.llama.llama_token * capacity)()
+            n = self.llama.llama_tokenize(self.vocab, data, len(data), buf, capacity, False, False)
+        return list(buf[:n])
+
+
+class LlmPredictor:
+    """Next-token probabilities for one chunk: its own context and KV cache, one token per call."""
+
+    NAME = "llm/1"
+
+    def __init__(self, model: LlamaModel, n_ctx: int = 2048, slide: int = 512, threads: int = 1) -> None:
+        if not 16 <= n_ctx <= 32768 or not 1 <= slide < n_ctx - 1:
+            raise ValueError("bad LLM context configuration")
+        llama = model.llama
+        self.model = model
+        self.alphabet_size = model.n_vocab
+        self.n_ctx = n_ctx
+        self.slide = slide
+        params = llama.llama_context_default_params()
+        params.n_ctx = n_ctx
+        params.n_batch = params.n_ubatch = 8
+        params.n_seq_max = 1
+        params.n_threads = params.n_threads_batch = max(1, threads)
+        self._ctx = llama.llama_init_from_model(model.handle, params)
+        if not self._ctx:
+            raise NczError("cannot create a llama.cpp context")
+        self._mem = llama.llama_get_memory(self._ctx)
+        self._batch = llama.llama_batch_init(1, 0, 1)
+        self._pos = 0
+        self._pending: int | None = model.bos  # evaluated lazily, at the next predict()
+        self._probs: np.ndarray | None = None
+        self.slides = 0
+        mask = np.ones(model.n_vocab, dtype=bool)
+        mask[[t for t, piece in enumerate(model.pieces()) if not piece]] = False
+        self._codable = mask
+
+    def close(self) -> None:
+        if self._ctx:
+            self.model.llama.llama_batch_free(self._batch)
+            self.model.llama.llama_free(self._ctx)
+            self._ctx = None
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _slide_window(self) -> None:
+        llama = self.model.llama
+        start, end = 1, 1 + self.slide
+        llama.llama_memory_seq_rm(self._mem, 0, start, end)
+        llama.llama_memory_seq_add(self._mem, 0, end, -1, -self.slide)
+        self._pos -= self.slide
+        self.slides += 1
+
+    def _evaluate(self, token: int) -> None:
+        if self._pos >= self.n_ctx:
+            self._slide_window()
+        b = self._batch
+        b.n_tokens = 1
+        b.token[0] = token
+        b.pos[0] = self._pos
+        b.n_seq_id[0] = 1
+        b.seq_id[0][0] = 0
+        b.logits[0] = 1
+        status = self.model.llama.llama_decode(self._ctx, b)
+        if status != 0:
+            raise NczError(f"llama_decode failed ({status})")
+        self._pos += 1
+        logits = np.ctypeslib.as_array(self.model.llama.llama_get_logits_ith(self._ctx, 0),
+                                       shape=(self.alphabet_size,)).astype(np.float64)
+        logits = np.where(self._codable, logits, -np.inf)
+        probs = np.exp(logits - logits.max())
+        self._probs = probs / float(np.cumsum(probs)[-1])
+
+    def predict(self) -> np.ndarray:
+        if self._pending is not None:
+            self._evaluate(self._pending)
+            self._pending = None
+        assert self._probs is not None
+        return self._probs
+
+    def update(self, symbol: int) -> None:
+        self._pending = symbol
+
+
+def threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // max(1, workers))

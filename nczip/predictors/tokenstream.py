@@ -1,0 +1,72 @@
+"""The predictor of a text chunk's symbol stream: LLM tokens, escapes and raw byte spans.
+
+It switches model by :class:`~nczip.tokens.SymbolMode`, which follows from the symbols alone, so
+encoder and decoder always agree on which model predicts the next symbol. The byte model learns
+from every byte of the chunk (token bytes too), so a raw span is predicted in its text context.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tokens import SymbolMode
+from .bytecontext import ByteContextModel
+from .llm import LlmPredictor
+
+_UNIFORM_256 = np.full(256, 1.0 / 256.0)
+
+
+class TokenStreamModel:
+    """Composite predictor whose alphabet depends on the mode (vocabulary + escape, or bytes)."""
+
+    def __init__(self, llm: LlmPredictor, byte_model: ByteContextModel, pieces: list[bytes],
+                 allow_escape: bool) -> None:
+        self.llm = llm
+        self.byte_model = byte_model
+        self.pieces = pieces
+        self.allow_escape = allow_escape
+        self.escape = llm.alphabet_size
+        self.mode = SymbolMode.TOKEN
+        self._length = self._shift = self._remaining = 0
+        self._escapes = 0
+        self._token_steps = 0
+        self.tokens = 0
+
+    def predict(self) -> np.ndarray:
+        if self.mode == SymbolMode.TOKEN:
+            p = self.llm.predict()
+            if not self.allow_escape:
+                return p
+            # Krichevsky-Trofimov estimate of the escape rate, learned from this chunk.
+            pe = (self._escapes + 0.5) / (self._token_steps + 1.0)
+            out = np.empty(p.shape[0] + 1)
+            np.multiply(p, 1.0 - pe, out=out[:-1])
+            out[-1] = pe
+            return out
+        if self.mode == SymbolMode.LENGTH:
+            return _UNIFORM_256
+        return self.byte_model.predict()
+
+    def update(self, symbol: int) -> None:
+        if self.mode == SymbolMode.TOKEN:
+            self._token_steps += 1
+            if symbol == self.escape:
+                self._escapes += 1
+                self.mode = SymbolMode.LENGTH
+                self._length = self._shift = 0
+                return
+            self.tokens += 1
+            self.llm.update(symbol)
+            for byte in self.pieces[symbol]:
+                self.byte_model.update(byte)
+        elif self.mode == SymbolMode.LENGTH:
+            self._length |= (symbol & 0x7F) << self._shift
+            self._shift += 7
+            if not symbol & 0x80:
+                self._remaining = self._length
+                self.mode = SymbolMode.RAW if self._remaining else SymbolMode.TOKEN
+        else:
+            self.byte_model.update(symbol)
+            self._remaining -= 1
+            if not self._remaining:
+                self.mode = SymbolMode.TOKEN

@@ -1,0 +1,132 @@
+"""Tokenisation with a round-trip guarantee: text spans become LLM tokens, the rest stays bytes.
+
+llama.cpp's tokenizer is not lossless (invalid UTF-8 becomes U+FFFD; some control bytes vanish),
+so its output is never trusted: a span is coded as tokens only if the tokens' exact bytes (the
+vocabulary byte table) reproduce it. Spans that fail go to the byte model as raw bytes.
+
+Also here: the symbol stream of a chunk. Tokens and raw spans are laid out as one sequence of
+symbols in three modes, so the one codec loop can code them (see :class:`SymbolMode`):
+
+- TOKEN: a token id, or ESCAPE (= vocabulary size) announcing a raw span;
+- LENGTH: the span length as little-endian base-128 digits (bit 7 = more digits follow);
+- RAW: the span's bytes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+
+class SymbolMode(enum.IntEnum):
+    TOKEN = 0
+    LENGTH = 1
+    RAW = 2
+
+
+@dataclass
+class Segment:
+    """A run of the chunk: ``tokens`` (text that round-trips) or ``raw`` bytes."""
+
+    tokens: list[int] | None = None
+    raw: bytes = b""
+    size: int = 0  # bytes of the chunk this segment covers
+
+
+def segment(data: bytes, tokenize: Callable[[bytes], list[int]], pieces: Sequence[bytes]) -> list[Segment]:
+    """Split ``data`` into token runs that round-trip exactly and raw byte runs.
+
+    The whole chunk is tried first; if it does not round-trip, each line (split after b"\\n") is
+    tried on its own, consecutive good lines are re-tokenised together, and bad lines stay raw.
+    """
+    def exact(tokens: list[int], span: bytes) -> bool:
+        return b"".join(pieces[t] for t in tokens) == span
+
+    tokens = tokenize(data)
+    if exact(tokens, data):
+        return [Segment(tokens=tokens, size=len(data))] if data else []
+    lines = data.splitlines(keepends=True)
+    out: list[Segment] = []
+    good: list[bytes] = []
+    good_tokens: list[int] = []
+
+    def flush_good() -> None:
+        if not good:
+            return
+        span = b"".join(good)
+        joined = tokenize(span)
+        out.append(Segment(tokens=joined if exact(joined, span) else list(good_tokens), size=len(span)))
+        good.clear()
+        good_tokens.clear()
+
+    for line in lines:
+        line_tokens = tokenize(line)
+        if exact(line_tokens, line):
+            good.append(line)
+            good_tokens.extend(line_tokens)
+            continue
+        flush_good()
+        if out and out[-1].tokens is None:
+            out[-1].raw += line
+            out[-1].size += len(line)
+        else:
+            out.append(Segment(raw=line, size=len(line)))
+    flush_good()
+    return out
+
+
+def raw_fraction(segments: list[Segment]) -> float:
+    """Share of the chunk's bytes that could not be tokenised exactly."""
+    total = sum(seg.size for seg in segments)
+    raw = sum(seg.size for seg in segments if seg.tokens is None)
+    return raw / total if total else 0.0
+
+
+def length_digits(n: int) -> list[int]:
+    """``n`` >= 1 as base-128 digits, least significant first, bit 7 set on all but the last."""
+    digits = []
+    while True:
+        low = n & 0x7F
+        n >>= 7
+        if n:
+            digits.append(low | 0x80)
+        else:
+            digits.append(low)
+            return digits
+
+
+def to_symbols(segments: list[Segment], escape: int) -> list[int]:
+    """Lay the segments out as the chunk's symbol stream (see the module docstring)."""
+    symbols: list[int] = []
+    for seg in segments:
+        if seg.tokens is not None:
+            symbols.extend(seg.tokens)
+        else:
+            symbols.append(escape)
+            symbols.extend(length_digits(len(seg.raw)))
+            symbols.extend(seg.raw)
+    return symbols
+
+
+def from_symbols(symbols: Sequence[int], escape: int, pieces: Sequence[bytes]) -> bytes:
+    """Inverse of :func:`to_symbols`: the chunk's bytes."""
+    out = bytearray()
+    i, n = 0, len(symbols)
+    while i < n:
+        s = symbols[i]
+        i += 1
+        if s != escape:
+            out += pieces[s]
+            continue
+        length = shift = 0
+        while i < n:
+            digit = symbols[i]
+            i += 1
+            length |= (digit & 0x7F) << shift
+            shift += 7
+            if not digit & 0x80:
+                break
+        out += bytes(symbols[i:i + length])
+        i += length
+    return bytes(out)
