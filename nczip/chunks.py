@@ -94,7 +94,8 @@ class _LlmCoder:
         llm_cfg = self.config["llm"]
         llm = LlmPredictor(self.model, n_ctx=int(llm_cfg["n_ctx"]), slide=int(llm_cfg["slide"]),
                            threads=self.runtime.threads)
-        return TokenStreamModel(llm, build_predictor(self.config["predictor"]), self.pieces, allow_escape)
+        return TokenStreamModel(llm, build_predictor(self.config["predictor"]), self.pieces, allow_escape,
+                                self.config.get("ensemble"))
 
     def encode(self, data: bytes, progress: Progress | None) -> tuple[bytes, CodingStats, int] | None:
         from .tokens import raw_fraction, segment, to_symbols

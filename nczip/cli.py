@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -361,8 +362,20 @@ def _describe(mode: str, name: str, target: str, s: Summary) -> str:
                 f"{s.bits_per_byte:.4f} bpb) in {s.seconds:.2f} s ({speed}), {s.chunks} chunks")
         if s.coder_overhead_percent is not None:
             text += f", coder overhead {s.coder_overhead_percent:+.4f}% over the model's ideal"
-        return text + f" -> {target}"
-    return f"{name}: {s.compressed_bytes} -> {s.original_bytes} bytes in {s.seconds:.2f} s ({speed}) -> {target}"
+    else:
+        text = f"{name}: {s.compressed_bytes} -> {s.original_bytes} bytes in {s.seconds:.2f} s ({speed})"
+    if s.tokens:
+        text += f", {s.tokens} LLM tokens ({s.tokens / s.seconds:.0f} tokens/s)"
+    if s.load_seconds:
+        text += f", model load {s.load_seconds:.2f} s"
+    return text + f", peak RSS {_peak_rss_mb():.0f} MB -> {target}"
+
+
+def _peak_rss_mb() -> float:
+    """Largest resident set of this process or any worker it ran (Linux reports KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, workers) / 1024.0
 
 
 def run() -> None:

@@ -17,6 +17,7 @@ Facts measured on our machines that shape this module (details in ../shared/note
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import threading
 from typing import Any
@@ -106,9 +107,16 @@ class LlamaModel:
 
 
 class LlmPredictor:
-    """Next-token probabilities for one chunk: its own context and KV cache, one token per call."""
+    """Next-token log-probabilities for one chunk: its own context and KV cache.
+
+    ``update`` only queues the token; ``predict`` evaluates what is queued. Normally that is one
+    token per call; after the mixer skipped the LLM for some tokens it is a batch of them, with
+    logits for the last one only. The decoder queues the same tokens, so it evaluates the very
+    same batches at the very same positions.
+    """
 
     NAME = "llm/1"
+    MAX_BATCH = 64
 
     def __init__(self, model: LlamaModel, n_ctx: int = 2048, slide: int = 512, threads: int = 1) -> None:
         if not 16 <= n_ctx <= 32768 or not 1 <= slide < n_ctx - 1:
@@ -118,23 +126,23 @@ class LlmPredictor:
         self.alphabet_size = model.n_vocab
         self.n_ctx = n_ctx
         self.slide = slide
+        self.n_batch = min(self.MAX_BATCH, slide)
         params = llama.llama_context_default_params()
         params.n_ctx = n_ctx
-        params.n_batch = params.n_ubatch = 8
+        params.n_batch = params.n_ubatch = self.n_batch
         params.n_seq_max = 1
         params.n_threads = params.n_threads_batch = max(1, threads)
         self._ctx = llama.llama_init_from_model(model.handle, params)
         if not self._ctx:
             raise NczError("cannot create a llama.cpp context")
         self._mem = llama.llama_get_memory(self._ctx)
-        self._batch = llama.llama_batch_init(1, 0, 1)
+        self._batch = llama.llama_batch_init(self.n_batch, 0, 1)
         self._pos = 0
-        self._pending: int | None = model.bos  # evaluated lazily, at the next predict()
-        self._probs: np.ndarray | None = None
+        self._pending: list[int] = [model.bos]
+        self._log_probs: np.ndarray | None = None
         self.slides = 0
-        mask = np.ones(model.n_vocab, dtype=bool)
-        mask[[t for t, piece in enumerate(model.pieces()) if not piece]] = False
-        self._codable = mask
+        self.evaluations = 0  # llama_decode calls
+        self.codable = np.array([bool(piece) for piece in model.pieces()])
 
     def close(self) -> None:
         if self._ctx:
@@ -153,35 +161,41 @@ class LlmPredictor:
         self._pos -= self.slide
         self.slides += 1
 
-    def _evaluate(self, token: int) -> None:
-        if self._pos >= self.n_ctx:
+    def _decode(self, tokens: list[int]) -> None:
+        """Evaluate ``tokens`` in one call (at most ``n_batch``), logits for the last one only."""
+        if self._pos + len(tokens) > self.n_ctx:
             self._slide_window()
         b = self._batch
-        b.n_tokens = 1
-        b.token[0] = token
-        b.pos[0] = self._pos
-        b.n_seq_id[0] = 1
-        b.seq_id[0][0] = 0
-        b.logits[0] = 1
+        b.n_tokens = len(tokens)
+        for i, token in enumerate(tokens):
+            b.token[i] = token
+            b.pos[i] = self._pos + i
+            b.n_seq_id[i] = 1
+            b.seq_id[i][0] = 0
+            b.logits[i] = i == len(tokens) - 1
         status = self.model.llama.llama_decode(self._ctx, b)
         if status != 0:
             raise NczError(f"llama_decode failed ({status})")
-        self._pos += 1
-        logits = np.ctypeslib.as_array(self.model.llama.llama_get_logits_ith(self._ctx, 0),
-                                       shape=(self.alphabet_size,)).astype(np.float64)
-        logits = np.where(self._codable, logits, -np.inf)
-        probs = np.exp(logits - logits.max())
-        self._probs = probs / float(np.cumsum(probs)[-1])
+        self._pos += len(tokens)
+        self.evaluations += 1
 
     def predict(self) -> np.ndarray:
-        if self._pending is not None:
-            self._evaluate(self._pending)
-            self._pending = None
-        assert self._probs is not None
-        return self._probs
+        """Log-probabilities (float64) of the next token; impossible tokens get -1e30."""
+        if self._pending:
+            pending = self._pending
+            for start in range(0, len(pending), self.n_batch):
+                self._decode(pending[start:start + self.n_batch])
+            self._pending = []
+            logits = np.ctypeslib.as_array(self.model.llama.llama_get_logits_ith(self._ctx, -1),
+                                           shape=(self.alphabet_size,)).astype(np.float64)
+            top = float(logits.max())
+            log_norm = top + math.log(float(np.cumsum(np.exp(logits - top))[-1]))
+            self._log_probs = np.where(self.codable, logits - log_norm, -1e30)
+        assert self._log_probs is not None
+        return self._log_probs
 
     def update(self, symbol: int) -> None:
-        self._pending = symbol
+        self._pending.append(symbol)
 
 
 def threads_per_worker(workers: int) -> int:

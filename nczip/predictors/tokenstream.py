@@ -12,6 +12,7 @@ import numpy as np
 from ..tokens import SymbolMode
 from .bytecontext import ByteContextModel
 from .llm import LlmPredictor
+from .mixer import TokenMixer
 
 _UNIFORM_256 = np.full(256, 1.0 / 256.0)
 
@@ -20,8 +21,9 @@ class TokenStreamModel:
     """Composite predictor whose alphabet depends on the mode (vocabulary + escape, or bytes)."""
 
     def __init__(self, llm: LlmPredictor, byte_model: ByteContextModel, pieces: list[bytes],
-                 allow_escape: bool) -> None:
+                 allow_escape: bool, ensemble: dict | None = None) -> None:
         self.llm = llm
+        self.mixer = TokenMixer(llm.codable, ensemble or {})
         self.byte_model = byte_model
         self.pieces = pieces
         self.allow_escape = allow_escape
@@ -34,7 +36,7 @@ class TokenStreamModel:
 
     def predict(self) -> np.ndarray:
         if self.mode == SymbolMode.TOKEN:
-            p = self.llm.predict()
+            p = self.mixer.predict(self.llm.predict() if self.mixer.wants_llm() else None)
             if not self.allow_escape:
                 return p
             # Krichevsky-Trofimov estimate of the escape rate, learned from this chunk.
@@ -57,6 +59,7 @@ class TokenStreamModel:
                 return
             self.tokens += 1
             self.llm.update(symbol)
+            self.mixer.update(symbol)
             for byte in self.pieces[symbol]:
                 self.byte_model.update(byte)
         elif self.mode == SymbolMode.LENGTH:

@@ -1,0 +1,207 @@
+"""The token ensemble: LLM log-probs, n-gram and match models, a log-space bias head, LLM skip.
+
+How the pieces combine, and why this way:
+
+1. **LLM with a learned temperature.** ``base = softmax(tau * L)`` where L are the LLM's log-probs.
+   tau starts at 1 and follows the gradient of code length, ``d(-log q(y))/d tau``, exactly
+   (geometric mixing of a single model: it corrects a quantised model's over/under-confidence).
+2. **Sparse stages.** Each n-gram order whose context was seen, lowest first, then the match
+   model, moves a share lambda of the mass onto the tokens it saw:
+   ``q <- (1 - lambda) q + lambda s`` with ``s`` the order's empirical continuation distribution.
+   Tokens it never saw keep their relative shape (only scaled), which is what the sparse tables
+   can honestly say. lambda = sigmoid(theta[stage, count bucket, confidence bucket]) is chosen by
+   how much evidence the order has and how sure the LLM already is (the entropy-adaptive part:
+   little help when the LLM is sure, more when it is not), and theta follows the exact gradient
+   of code length through the chain. Linear rather than geometric mixing here because a sparse
+   predictor has no opinion about the other 49,000 tokens; the update costs O(support).
+3. **Bias head.** ``q <- q * exp(b) / Z`` with a per-document vector b over the vocabulary,
+   updated by ``b -= lr * (q - onehot(y))`` after every token: it learns the document's unigram
+   drift in log space.
+4. **Confidence skip.** Before a token, if a long match (or a deterministic high-order context)
+   proposes a token and such proposals have been right often enough so far, the LLM is not
+   evaluated for this token: ``q = (1 - eps) onehot(candidate) + eps q_cheap`` with eps the
+   proposals' measured error rate. Only past data decide, so the decoder skips the same tokens;
+   the LLM catches up on skipped tokens in one batch at its next evaluation.
+
+Every component can be switched off by leaving it out of the configuration; with all off the
+output is exactly ``softmax(L)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .ngram import MatchModel, NgramModel
+
+_MASKED = -1e30  # log-prob of tokens that can never occur (control tokens): finite, exp() == 0
+
+
+def _bucket(value: float, edges: tuple[float, ...]) -> int:
+    for i, edge in enumerate(edges):
+        if value < edge:
+            return i
+    return len(edges)
+
+
+_COUNT_EDGES = (2.0, 4.0, 8.0, 16.0)  # total continuations seen in a context -> 5 buckets
+_CONF_EDGES = (0.3, 0.6, 0.9)  # max probability of the LLM -> 4 buckets
+_MATCH_EDGES = (8, 12, 16, 24, 32)  # match length -> 6 buckets
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+class TokenMixer:
+    """Combines the LLM with the online token models; see the module docstring."""
+
+    def __init__(self, codable: np.ndarray, config: dict[str, Any]) -> None:
+        self.codable = codable
+        self.n_vocab = codable.shape[0]
+        self.config = config
+        mixer = config.get("mixer")
+        self.learn_rate = float(mixer["lr"]) if mixer else 0.0
+        self.tau_rate = float(mixer["tau_lr"]) if mixer else 0.0
+        self.tau = 1.0
+        ngram = config.get("ngram")
+        self.ngram = NgramModel(tuple(ngram["orders"]), int(ngram["max_contexts"]),
+                                int(ngram["max_followers"])) if ngram else None
+        match = config.get("match")
+        self.match = MatchModel(int(match["min_length"]), int(match["max_index"])) if match else None
+        init = float(mixer["init"]) if mixer else float(config.get("stage_init", -1.5))
+        n_orders = len(self.ngram.orders) if self.ngram else 0
+        self.theta = np.full((n_orders, len(_COUNT_EDGES) + 1, len(_CONF_EDGES) + 1), init)
+        self.phi = np.full((len(_MATCH_EDGES) + 1, len(_CONF_EDGES) + 1), init)
+        bias = config.get("bias")
+        self.bias_rate = float(bias["lr"]) if bias else 0.0
+        self.bias = np.zeros(self.n_vocab) if bias else None
+        self.exp_bias = np.ones(self.n_vocab) if bias else None
+        skip = config.get("skip")
+        self.skip = skip
+        self.skip_stats = np.zeros((len(_MATCH_EDGES) + 2, 2))  # per proposal bucket: [right, tried]
+        self.unigram = np.where(codable, 0.02, 0.0)
+        self.steps = 0
+        self.skipped = 0
+        self._proposal: tuple[int, int] | None = None  # (token, bucket) proposed for this step
+        self._trace: dict[str, Any] = {}
+
+    # -- the confidence skip -------------------------------------------------------------------
+    def _propose(self) -> tuple[int, int] | None:
+        """A cheap model's confident guess for the next token, with its evidence bucket."""
+        if self.match is not None:
+            token = self.match.predicted()
+            if token is not None and self.match.length >= 8:
+                return token, 1 + _bucket(self.match.length, _MATCH_EDGES)
+        return None
+
+    def wants_llm(self) -> bool:
+        """False when the LLM may be skipped for the next token (decided from past data only)."""
+        self._proposal = self._propose() if self.skip else None
+        if self._proposal is None or self.steps < int(self.skip["warmup"]):
+            self._skip_eps = None
+            return True
+        right, tried = self.skip_stats[self._proposal[1]]
+        eps = (tried - right + 0.5) / (tried + 1.0)
+        if tried >= int(self.skip["min_trials"]) and eps <= float(self.skip["max_error"]):
+            self._skip_eps = eps
+            return False
+        self._skip_eps = None
+        return True
+
+    # -- prediction ----------------------------------------------------------------------------
+    def predict(self, log_probs: np.ndarray | None) -> np.ndarray:
+        """The next-token distribution; ``log_probs`` is None when the LLM was skipped."""
+        trace: dict[str, Any] = {"stages": []}
+        self._trace = trace
+        if log_probs is None:
+            base = self.unigram / float(np.cumsum(self.unigram)[-1])
+            trace["llm"] = None
+        else:
+            z = self.tau * log_probs if self.tau != 1.0 else log_probs
+            base = np.exp(z - z.max())
+            base /= float(np.cumsum(base)[-1])
+            trace["llm"] = (log_probs, base)
+        trace["base"] = base
+        conf = _bucket(float(base.max()), _CONF_EDGES) if log_probs is not None else 0
+        q = base.copy()
+        if self.ngram is not None:
+            for i, hit in enumerate(self.ngram.hits()):
+                cell = (self.ngram.orders.index(hit.order), _bucket(hit.total, _COUNT_EDGES), conf)
+                lam = _sigmoid(self.theta[cell])
+                s = hit.counts / hit.total
+                q *= 1.0 - lam
+                q[hit.tokens] += lam * s
+                trace["stages"].append(("theta", cell, lam, hit.tokens, s))
+        if self.match is not None:
+            token = self.match.predicted()
+            if token is not None and self.codable[token]:
+                cell = (_bucket(self.match.length, _MATCH_EDGES), conf)
+                lam = _sigmoid(self.phi[cell])
+                q *= 1.0 - lam
+                q[token] += lam
+                trace["stages"].append(("phi", cell, lam, np.array([token]), np.ones(1)))
+        trace["mixed"] = q
+        if self.bias is not None:
+            q = q * self.exp_bias
+            q /= float(np.cumsum(q)[-1])
+        trace["biased"] = q
+        if log_probs is None and self._skip_eps is not None:
+            token = self._proposal[0]
+            eps = self._skip_eps
+            q = q * eps
+            q[token] += 1.0 - eps
+        trace["final"] = q
+        return q
+
+    # -- learning ------------------------------------------------------------------------------
+    def update(self, token: int) -> None:
+        trace = self._trace
+        if self.learn_rate and trace:
+            self._learn_mixing(trace, token)
+        if self.bias is not None and trace:
+            self.bias -= self.bias_rate * trace["biased"]
+            self.bias[token] += self.bias_rate
+            np.exp(self.bias, out=self.exp_bias)
+        if self._proposal is not None:
+            stats = self.skip_stats[self._proposal[1]]
+            stats[0] += self._proposal[0] == token
+            stats[1] += 1
+            if trace.get("llm") is None:
+                self.skipped += 1
+        self.unigram[token] += 1.0
+        if self.ngram is not None:
+            self.ngram.update(token)
+        if self.match is not None:
+            self.match.update(token)
+        self.steps += 1
+        self._proposal = None
+
+    def _learn_mixing(self, trace: dict[str, Any], token: int) -> None:
+        """Exact gradient of -log q(y) through the chain of sparse stages (bias head excluded)."""
+        stages = trace["stages"]
+        values = [float(trace["base"][token])]  # q_k(y) after each stage
+        s_y = []
+        for _, _, lam, tokens, s in stages:
+            where = np.flatnonzero(tokens == token)
+            sy = float(s[where[0]]) if where.size else 0.0
+            s_y.append(sy)
+            values.append((1.0 - lam) * values[-1] + lam * sy)
+        final = values[-1]
+        if final <= 0.0:
+            return
+        scale = 1.0  # product of (1 - lambda) of the stages after the current one
+        for k in range(len(stages) - 1, -1, -1):
+            table, cell, lam, _, _ = stages[k]
+            grad = -scale * (s_y[k] - values[k]) / final * lam * (1.0 - lam)
+            target = self.theta if table == "theta" else self.phi
+            target[cell] -= self.learn_rate * grad
+            scale *= 1.0 - lam
+        llm = trace.get("llm")
+        if llm is not None and self.tau_rate:
+            log_probs, base = llm
+            expected = float(np.cumsum(base * log_probs)[-1])  # sequential: same on every run
+            grad_tau = -scale * float(base[token]) * (float(log_probs[token]) - expected) / final
+            self.tau = min(3.0, max(0.3, self.tau - self.tau_rate * grad_tau))

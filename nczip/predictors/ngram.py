@@ -1,0 +1,124 @@
+"""Online token n-gram tables (orders 2..32) and an LZP-style match model.
+
+Both learn from the chunk being coded and only ever speak about tokens they have seen follow the
+current context, so they are *sparse* predictors: the mixer (:mod:`nczip.predictors.mixer`) lets
+them move probability onto those few tokens and leaves the shape of the rest of the distribution
+alone. Memory is bounded: at most ``max_contexts`` contexts per order and ``max_followers``
+distinct continuations per context (the rarest is forgotten), and the match model's index holds
+one position per hashed context.
+
+Context keys are Python tuples of ints hashed by Python itself: integer and tuple hashing is not
+randomised per process (only str/bytes are), so encoder and decoder build identical tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class NgramHit:
+    """What one order knows about the current context: continuations and their counts."""
+
+    order: int
+    tokens: np.ndarray  # int64 token ids seen after this context
+    counts: np.ndarray  # float64 counts, same length
+    total: float
+
+
+class NgramModel:
+    """Counts of the tokens that followed each context of ``orders`` tokens."""
+
+    NAME = "ngram/1"
+
+    def __init__(self, orders: tuple[int, ...] = (2, 3, 4, 6, 8, 12, 16, 24, 32),
+                 max_contexts: int = 1 << 20, max_followers: int = 16) -> None:
+        self.orders = tuple(sorted(int(k) for k in orders))
+        self.max_contexts = int(max_contexts)
+        self.max_followers = int(max_followers)
+        self._tables: list[dict[tuple[int, ...], dict[int, int]]] = [{} for _ in self.orders]
+        self._history: list[int] = []
+        self._window = max(self.orders)
+
+    def hits(self) -> list[NgramHit]:
+        """The orders whose current context has been seen, lowest order first."""
+        out = []
+        h = self._history
+        for order, table in zip(self.orders, self._tables):
+            if len(h) < order:
+                break
+            stats = table.get(tuple(h[-order:]))
+            if stats:
+                tokens = np.fromiter(stats.keys(), np.int64, len(stats))
+                counts = np.fromiter(stats.values(), np.float64, len(stats))
+                out.append(NgramHit(order, tokens, counts, float(np.cumsum(counts)[-1])))
+        return out
+
+    def update(self, token: int) -> None:
+        h = self._history
+        for order, table in zip(self.orders, self._tables):
+            if len(h) < order:
+                break
+            key = tuple(h[-order:])
+            stats = table.get(key)
+            if stats is None:
+                if len(table) >= self.max_contexts:
+                    continue
+                stats = table[key] = {}
+            if token in stats:
+                stats[token] += 1
+            else:
+                if len(stats) >= self.max_followers:
+                    del stats[min(stats, key=stats.__getitem__)]
+                stats[token] = 1
+        h.append(token)
+        if len(h) > 4 * self._window:
+            del h[: len(h) - self._window]
+
+
+class MatchModel:
+    """Predicts the token that followed the most recent earlier occurrence of the current context.
+
+    Like LZP: an index from the hash of the last ``min_length`` tokens to the position after
+    them. While the prediction keeps coming true the match extends; its length is the confidence
+    signal the mixer learns to trust. Catches repeats far beyond the LLM's context window.
+    """
+
+    NAME = "match/1"
+
+    def __init__(self, min_length: int = 6, max_index: int = 1 << 20) -> None:
+        self.min_length = int(min_length)
+        self.max_index = int(max_index)
+        self._history: list[int] = []
+        self._index: dict[tuple[int, ...], int] = {}
+        self._ptr = -1
+        self.length = 0
+
+    def predicted(self) -> int | None:
+        """The token the current match expects next, or None."""
+        return self._history[self._ptr] if self._ptr >= 0 else None
+
+    def update(self, token: int) -> None:
+        h = self._history
+        if self._ptr >= 0 and h[self._ptr] == token:
+            self._ptr += 1
+            self.length += 1
+        else:
+            self._ptr = -1
+            self.length = 0
+        h.append(token)
+        n = len(h)
+        if n >= self.min_length:
+            key = tuple(h[n - self.min_length:])
+            if self._ptr < 0:
+                found = self._index.get(key)
+                if found is not None:
+                    self._ptr = found
+                    self.length = self.min_length
+            if key in self._index or len(self._index) < self.max_index:
+                self._index[key] = n
+        if self._ptr >= n:  # cannot predict past the end of what we have seen
+            self._ptr = -1
+            self.length = 0
