@@ -117,15 +117,20 @@ def _level_options(func: Callable) -> Callable:
 @_level_options
 @click.option("--chunk-size", callback=lambda ctx, p, v: _parse_size(v) if v else None,
               help="Expert: bytes per independently coded chunk (default depends on the level).")
+@click.option("--with", "components", metavar="LIST",
+              help="Expert: ensemble components for levels 4-9, comma-separated from ngram, match, bias,"
+                   " mixer, skip; 'none' for the LLM alone (default: ngram,bias,mixer).")
 @click.option("--stats-json", type=click.Path(dir_okay=False), hidden=True,
               help="Write the run's figures as JSON to this file (for the bench; the last input's).")
 def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool, keep: bool,
              remove: bool, quiet: bool, verbose: bool, threads: int, model_path: str | None, level: int,
-             chunk_size: int | None, stats_json: str | None) -> None:
+             chunk_size: int | None, components: str | None, stats_json: str | None) -> None:
     """Compress FILES (or stdin) to FILE.ncz."""
+    chosen = None if components is None else [c for c in components.split(",") if c and c != "none"]
+
     def work(src: BinaryIO, dst: BinaryIO, progress: ProgressLine) -> Summary:
         summary = compress_stream(src, dst, level=level, threads=threads, chunk_size=chunk_size,
-                                  progress=progress, model_path=model_path)
+                                  progress=progress, model_path=model_path, components=chosen)
         if stats_json:
             with open(stats_json, "w") as out:
                 json.dump({name: getattr(summary, name) for name in _STATS_FIELDS}, out)

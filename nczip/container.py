@@ -31,6 +31,9 @@ _HEAD = struct.Struct("<4sBBIB")  # magic, version, flags, chunk_size, level
 _FRAME = struct.Struct("<BBIII")  # tag, method, original length, coded length, crc32(original)
 _TRAILER = struct.Struct("<BQI32s")  # tag, total length, chunk count, sha256(original)
 _U16 = struct.Struct("<H")
+FLAG_DEFLATED_METADATA = 0x01  # configuration and model identity are raw-deflate streams
+_KNOWN_FLAGS = FLAG_DEFLATED_METADATA
+_MAX_METADATA = 1 << 16
 _U32 = struct.Struct("<I")
 
 
@@ -38,6 +41,26 @@ def _canonical_json(obj: dict[str, Any] | None) -> bytes:
     if not obj:
         return b""
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _deflate(raw: bytes) -> bytes:
+    if not raw:
+        return b""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(raw) + packer.flush()
+
+
+def _inflate(packed: bytes, what: str) -> bytes:
+    if not packed:
+        return b""
+    unpacker = zlib.decompressobj(-15)
+    try:
+        raw = unpacker.decompress(packed, _MAX_METADATA)
+    except zlib.error:
+        raise FormatError(f"corrupt {what}") from None
+    if unpacker.unconsumed_tail or not unpacker.eof:
+        raise FormatError(f"corrupt {what}")
+    return raw
 
 
 @dataclass
@@ -53,9 +76,9 @@ class Header:
     def to_bytes(self) -> bytes:
         if not 1 <= self.chunk_size <= MAX_CHUNK_SIZE:
             raise ValueError(f"chunk size must be between 1 and {MAX_CHUNK_SIZE}")
-        config = _canonical_json(self.config)
-        model = _canonical_json(self.model)
-        body = (_HEAD.pack(MAGIC, self.version, 0, self.chunk_size, self.level)
+        config = _deflate(_canonical_json(self.config))
+        model = _deflate(_canonical_json(self.model))
+        body = (_HEAD.pack(MAGIC, self.version, FLAG_DEFLATED_METADATA, self.chunk_size, self.level)
                 + _U16.pack(len(config)) + config + _U16.pack(len(model)) + model)
         return body + _U32.pack(zlib.crc32(body))
 
@@ -125,8 +148,11 @@ def read_header(src: BinaryIO, first: bytes = b"") -> Header:
     model_raw = _read_exact(src, _U16.unpack(_read_exact(src, 2, "header"))[0], "header")
     body = head + _U16.pack(len(config_raw)) + config_raw + _U16.pack(len(model_raw)) + model_raw
     _check_crc(body, src, "header")
-    if flags != 0:
+    if flags & ~_KNOWN_FLAGS:
         raise FormatError(f"unsupported header flags {flags:#x}")
+    if flags & FLAG_DEFLATED_METADATA:
+        config_raw = _inflate(config_raw, "header")
+        model_raw = _inflate(model_raw, "header")
     if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
         raise FormatError(f"corrupt header (chunk size {chunk_size})")
     return Header(level=level, chunk_size=chunk_size, config=_parse_json(config_raw, "header"),

@@ -7,6 +7,7 @@ retuning a level later cannot break old files.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 DEFAULT_LEVEL = 3
@@ -32,13 +33,38 @@ _LLM_LEVELS = {
 }
 LLM_CHUNK_SIZE = 1 << 20
 
+# The online token models mixed with the LLM (nczip/predictors/mixer.py): every component's
+# parameters, and which are on by default. Measured with `python -m bench.ensemble` (README):
+# the bias head gives most of the gain, n-grams a little more; the match model gained nothing
+# over the LLM's own in-context copying, and the skip saved < 2 % of LLM calls on enwik8, so
+# both are off by default (a user can still ask for them with --with).
+ENSEMBLE_COMPONENTS: dict[str, dict[str, Any]] = {
+    "ngram": {"orders": [2, 3, 4, 6, 8, 12, 16, 24, 32], "max_contexts": 1 << 20, "max_followers": 16},
+    "match": {"min_length": 6, "max_index": 1 << 20},
+    "bias": {"lr": 0.15},
+    "mixer": {"lr": 0.05, "tau_lr": 0.002, "init": -4.0},
+    "skip": {"warmup": 100, "min_trials": 10, "max_error": 0.02},
+}
+ENSEMBLE_DEFAULT = ("ngram", "bias", "mixer")
+
+
+def ensemble_config(components: tuple[str, ...] | list[str] = ENSEMBLE_DEFAULT) -> dict[str, Any]:
+    """The mixer configuration with exactly ``components`` switched on."""
+    unknown = set(components) - set(ENSEMBLE_COMPONENTS)
+    if unknown:
+        raise ValueError(f"unknown ensemble component(s): {', '.join(sorted(unknown))}")
+    return {name: copy.deepcopy(ENSEMBLE_COMPONENTS[name]) for name in components}
+
 
 def uses_llm(level: int) -> bool:
     return level in _LLM_LEVELS
 
 
-def level_config(level: int) -> tuple[dict[str, Any], int]:
-    """Return ``(codec configuration, default chunk size)`` for a level."""
+def level_config(level: int, components: tuple[str, ...] | list[str] | None = None) -> tuple[dict[str, Any], int]:
+    """Return ``(codec configuration, default chunk size)`` for a level.
+
+    ``components`` overrides which ensemble components an LLM level uses (ablation, experts).
+    """
     if not MIN_LEVEL <= level <= MAX_LEVEL:
         raise ValueError(f"level must be between {MIN_LEVEL} and {MAX_LEVEL}")
     order, chunk_size = _BYTE_MODEL_LEVELS.get(level, (5, LLM_CHUNK_SIZE))
@@ -49,4 +75,5 @@ def level_config(level: int) -> tuple[dict[str, Any], int]:
     if uses_llm(level):
         n_ctx, slide = _LLM_LEVELS[level]
         config["llm"] = {"name": "llm/1", "n_ctx": n_ctx, "slide": slide}
+        config["ensemble"] = ensemble_config(ENSEMBLE_DEFAULT if components is None else components)
     return config, chunk_size

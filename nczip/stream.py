@@ -113,13 +113,14 @@ def _runtime(model_identity: dict, workers: int, model_path: str | None) -> Runt
 
 def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, threads: int = 1,
                     chunk_size: int | None = None, progress: ProgressLine | None = None,
-                    model_path: str | None = None) -> Summary:
+                    model_path: str | None = None, components: list[str] | None = None) -> Summary:
     """Compress everything readable from ``src`` into one container written to ``dst``.
 
-    LLM levels use ``model_path`` (any GGUF) or the registry's default model.
+    LLM levels use ``model_path`` (any GGUF) or the registry's default model, mixed with the
+    online models named in ``components`` (default: the level's).
     """
     started = time.monotonic()
-    config, default_chunk = level_config(level)
+    config, default_chunk = level_config(level, components)
     identity: dict = {}
     if uses_llm(level):
         from .predictors.llm import backend_identity

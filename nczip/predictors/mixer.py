@@ -49,6 +49,8 @@ def _bucket(value: float, edges: tuple[float, ...]) -> int:
 _COUNT_EDGES = (2.0, 4.0, 8.0, 16.0)  # total continuations seen in a context -> 5 buckets
 _CONF_EDGES = (0.3, 0.6, 0.9)  # max probability of the LLM -> 4 buckets
 _MATCH_EDGES = (8, 12, 16, 24, 32)  # match length -> 6 buckets
+_SKIP_ORDER_EDGES = (4, 8, 16)  # order of a deterministic n-gram context -> 4 buckets (x 2 counts)
+_N_NGRAM_SKIP = 2 * (len(_SKIP_ORDER_EDGES) + 1)
 
 
 def _sigmoid(x: float) -> float:
@@ -77,11 +79,15 @@ class TokenMixer:
         self.phi = np.full((len(_MATCH_EDGES) + 1, len(_CONF_EDGES) + 1), init)
         bias = config.get("bias")
         self.bias_rate = float(bias["lr"]) if bias else 0.0
+        self.bias_warmup = float(bias.get("warmup", 0)) if bias else 0.0
         self.bias = np.zeros(self.n_vocab) if bias else None
         self.exp_bias = np.ones(self.n_vocab) if bias else None
         skip = config.get("skip")
         self.skip = skip
-        self.skip_stats = np.zeros((len(_MATCH_EDGES) + 2, 2))  # per proposal bucket: [right, tried]
+        self.skip_stats = np.zeros((_N_NGRAM_SKIP + len(_MATCH_EDGES) + 1, 2))  # per bucket: [right, tried]
+        self._hits: list = []
+        self._hits_fresh = False
+        self._skip_eps: float | None = None
         self.unigram = np.where(codable, 0.02, 0.0)
         self.steps = 0
         self.skipped = 0
@@ -90,15 +96,27 @@ class TokenMixer:
 
     # -- the confidence skip -------------------------------------------------------------------
     def _propose(self) -> tuple[int, int] | None:
-        """A cheap model's confident guess for the next token, with its evidence bucket."""
+        """A cheap model's confident guess for the next token, with its evidence bucket.
+
+        Candidates: the highest n-gram order seen here if it has only ever seen one continuation
+        (bucket by order and count), else a long match (bucket by length).
+        """
+        if self.ngram is not None and self._hits:
+            top = self._hits[-1]
+            if top.tokens.shape[0] == 1 and top.order >= 3 and top.total >= 2:
+                order_bucket = min(len(_SKIP_ORDER_EDGES), _bucket(top.order, _SKIP_ORDER_EDGES))
+                count_bucket = 0 if top.total < 4 else 1
+                return int(top.tokens[0]), 2 * order_bucket + count_bucket
         if self.match is not None:
             token = self.match.predicted()
             if token is not None and self.match.length >= 8:
-                return token, 1 + _bucket(self.match.length, _MATCH_EDGES)
+                return token, _N_NGRAM_SKIP + _bucket(self.match.length, _MATCH_EDGES)
         return None
 
     def wants_llm(self) -> bool:
         """False when the LLM may be skipped for the next token (decided from past data only)."""
+        self._hits = self.ngram.hits() if self.ngram is not None else []
+        self._hits_fresh = True
         self._proposal = self._propose() if self.skip else None
         if self._proposal is None or self.steps < int(self.skip["warmup"]):
             self._skip_eps = None
@@ -128,7 +146,9 @@ class TokenMixer:
         conf = _bucket(float(base.max()), _CONF_EDGES) if log_probs is not None else 0
         q = base.copy()
         if self.ngram is not None:
-            for i, hit in enumerate(self.ngram.hits()):
+            hits = self._hits if self._hits_fresh else self.ngram.hits()
+            self._hits_fresh = False
+            for hit in hits:
                 cell = (self.ngram.orders.index(hit.order), _bucket(hit.total, _COUNT_EDGES), conf)
                 lam = _sigmoid(self.theta[cell])
                 s = hit.counts / hit.total
@@ -162,8 +182,11 @@ class TokenMixer:
         if self.learn_rate and trace:
             self._learn_mixing(trace, token)
         if self.bias is not None and trace:
-            self.bias -= self.bias_rate * trace["biased"]
-            self.bias[token] += self.bias_rate
+            # The rate ramps up over the first tokens: a large step on little evidence hurts.
+            rate = self.bias_rate * min(1.0, (self.steps + 1) / self.bias_warmup) if self.bias_warmup \
+                else self.bias_rate
+            self.bias -= rate * trace["biased"]
+            self.bias[token] += rate
             np.exp(self.bias, out=self.exp_bias)
         if self._proposal is not None:
             stats = self.skip_stats[self._proposal[1]]
