@@ -53,8 +53,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="nczip worker processes (-T W; 0 = one per CPU; default 1)")
     parser.add_argument("--compressors", type=_list, metavar="NAMES",
                         help=f"subset of {','.join(COMPRESSOR_KEYS)} (default: all; with --ablation: nczip)")
-    parser.add_argument("--ablation", action="store_true",
-                        help="nczip with each predictor component switched off in turn (bench/ablation.py)")
+    parser.add_argument("--ablation", nargs="?", const="fast", choices=sorted(ablation.GROUPS),
+                        help="nczip with each predictor component switched off in turn (bench/ablation.py):"
+                             " 'fast' (default) for the model-free levels, 'llm' for level 9's ensemble")
     parser.add_argument("--device", action="store_true",
                         help="a run on a GPU machine: record the GPU (nvidia-smi) in every row; fails without one")
     parser.add_argument("--out", type=Path, default=RESULTS, metavar="DIR", help="output directory (default bench/results)")
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     device = gpu_list[0]["name"] if args.device else "cpu"
 
-    variants = ablation.compressors(args.threads) if args.ablation else None
+    variants = ablation.compressors(args.threads, ablation.GROUPS[args.ablation]) if args.ablation else None
     compressors, warnings = select(args.compressor_keys, args.level_list, args.threads, variants)
     for warning in warnings:
         _say(f"warning: {warning}")
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                         "slice_bytes": i.slice_bytes} for i in inputs],
             "compressors": [{"name": c.name, "compress": c.compress_argv(Path("FILE")), "decompress": c.decompress_argv()}
                             for c in compressors],
-            "ablation": ablation.describe() if args.ablation else None,
+            "ablation": ablation.describe(ablation.GROUPS[args.ablation]) if args.ablation else None,
             "skipped": skipped,
             "warnings": warnings,
             "estimate": None,
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             "elapsed_seconds": 0.0,
         }
         stem = "bench-" + time.strftime("%Y%m%d-%H%M%S") + ("-quick" if args.quick else "") + (
-            "-ablation" if args.ablation else "")
+            f"-ablation-{args.ablation}" if args.ablation else "")
         paths = {kind: args.out / f"{stem}.{kind}" for kind in ("json", "md", "png")}
 
         interrupted = False

@@ -37,12 +37,26 @@ VARIANTS: tuple[Variant, ...] = (
     # Variant("no-ssm", "the online SSM predictor", ("-3", "--predictor-off", "ssm")),
 )
 
+#: The LLM level's ensemble (nczip/predictors/mixer.py), one component added at a time through
+#: nczip's expert option --with, then the default set. Each row is a full LLM run: on a CPU
+#: `python -m bench.ensemble` gives the same table from one LLM pass.
+LLM_VARIANTS: tuple[Variant, ...] = (
+    Variant("default", "nothing (level 9's default ensemble)", ("-9",)),
+    Variant("llm-alone", "every online model (the LLM alone)", ("-9", "--with", "none")),
+    Variant("+ngram", "all but n-grams with fixed weights", ("-9", "--with", "ngram")),
+    Variant("+match", "bias head and mixer learning", ("-9", "--with", "ngram,match")),
+    Variant("+bias", "mixer learning", ("-9", "--with", "ngram,match,bias")),
+    Variant("+mixer", "skip", ("-9", "--with", "ngram,match,bias,mixer")),
+    Variant("+skip", "nothing (every component on)", ("-9", "--with", "ngram,match,bias,mixer,skip")),
+)
+GROUPS = {"fast": VARIANTS, "llm": LLM_VARIANTS}
+
 
 def label(variant: Variant) -> str:
     return f"nczip[{variant.name}]"
 
 
-def compressors(threads: int, variants: tuple[Variant, ...] = VARIANTS) -> list[Compressor]:
+def compressors(threads: int, variants: tuple[Variant, ...] = VARIANTS) -> list[Compressor]:  # noqa: D103
     """One nczip compressor per variant, labelled ``nczip[name]``."""
     return [nczip(label(v), v.args, threads, note=f"off: {v.switched_off}") for v in variants]
 

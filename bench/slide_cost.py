@@ -36,13 +36,12 @@ def main() -> None:
             normal.append(time.perf_counter() - started)
         llm.update(token)
     llm.predict()  # position n_ctx - 1: the window is now full
-    llm.update(tokens[args.n_ctx - 1])
     started = time.perf_counter()
     llm._slide_window()
     edit = time.perf_counter() - started
-    llm._pending, pending = None, tokens[args.n_ctx - 1]
+    llm._pending = []
     started = time.perf_counter()
-    llm._evaluate(pending)
+    llm._decode([tokens[args.n_ctx - 1]])
     after = time.perf_counter() - started
     llm.close()
     kept = args.n_ctx - args.slide

@@ -162,6 +162,16 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
     return summary
 
 
+def _members(reader: _CountingReader) -> Iterator[Header]:
+    """Each container's header in turn: a file may hold several concatenated containers."""
+    first = reader.read(1)
+    if not first:
+        raise FormatError("empty file (not in nczip format)")
+    while first:
+        yield read_header(reader, first)
+        first = reader.read(1)
+
+
 def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
                       progress: ProgressLine | None = None, model_path: str | None = None) -> Summary:
     """Decode every container in ``src`` (concatenated ones too) to ``dst``; ``None`` only verifies.
@@ -172,11 +182,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
     workers = resolve_workers(threads)
     summary = Summary()
     src = _CountingReader(src)
-    first = src.read(1)
-    if not first:
-        raise FormatError("empty file (not in nczip format)")
-    while first:
-        header = read_header(src, first)
+    for header in _members(src):
         summary.headers.append(header)
         digest = hashlib.sha256()
         length = chunks = 0
@@ -204,7 +210,6 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
             raise FormatError("corrupt data (whole-file checksum mismatch)")
         summary.original_bytes += length
         summary.chunks += chunks
-        first = src.read(1)
     summary.compressed_bytes = src.count
     summary.seconds = time.monotonic() - started
     return summary
@@ -229,11 +234,7 @@ def scan_container(src: BinaryIO) -> Summary:
     """Read a container's structure without decoding payloads (for ``nczip info``)."""
     summary = Summary()
     src = _CountingReader(src)
-    first = src.read(1)
-    if not first:
-        raise FormatError("empty file (not in nczip format)")
-    while first:
-        header = read_header(src, first)
+    for header in _members(src):
         summary.headers.append(header)
         for item in read_frames(src, header):
             if isinstance(item, Trailer):
@@ -241,6 +242,5 @@ def scan_container(src: BinaryIO) -> Summary:
                 break
             summary.chunks += 1
             summary.methods[METHOD_NAMES[item.method]] += 1
-        first = src.read(1)
     summary.compressed_bytes = src.count
     return summary

@@ -86,3 +86,39 @@ def test_header_names_model_and_backend():
     assert header.model["backend"].startswith("llama-cpp-python ")
     assert header.config["llm"]["n_ctx"] == 1024
     assert isinstance(header, Header)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["fields.c", "cp.html"])
+def test_level9_round_trip_on_canterbury_files(name):
+    # Slow (~1-3 minutes each on 2 cores): python3 -m pytest -m slow tests/test_llm.py
+    from conftest import SHARED_CORPORA
+
+    path = SHARED_CORPORA / "canterbury" / name
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    data = path.read_bytes()
+    assert nczip.decompress(nczip.compress(data, level=9)) == data
+
+
+def test_llm_skip_round_trips_through_batched_catch_up(monkeypatch):
+    # Repetitive text makes the cheap models certain, so the skip fires and the LLM later
+    # evaluates the skipped tokens in one batch; the decoder must reproduce that schedule.
+    from nczip.predictors.mixer import TokenMixer
+    from nczip.stream import compress_stream, decompress_stream
+
+    skipped: list[int] = []
+    original_update = TokenMixer.update
+
+    def counting_update(self, token):
+        original_update(self, token)
+        skipped.append(self.skipped)
+
+    monkeypatch.setattr(TokenMixer, "update", counting_update)
+    data = b"The Queen said to the Hatter: off with his head, and the Hatter ran away. " * 20
+    packed = io.BytesIO()
+    compress_stream(io.BytesIO(data), packed, level=4, components=["ngram", "bias", "mixer", "skip"])
+    assert max(skipped) > 20, "the skip never fired; the test would not exercise the catch-up path"
+    out = io.BytesIO()
+    decompress_stream(io.BytesIO(packed.getvalue()), out)
+    assert out.getvalue() == data
