@@ -19,6 +19,8 @@ CASES = {
     "v1-text-level3": (ALICE.read_bytes()[4000:7000], 3, None),
     "v1-mixed-chunks": (ALICE.read_bytes()[:2500] + random.Random(11).randbytes(700)
                         + bytes(range(256)) * 8 + "naïve café ☕\r\n\ttabs".encode() * 20, 2, 1024),
+    # written after the header's configuration became deflated (flag bit 0)
+    "v1-deflated-header": (ALICE.read_bytes()[7000:9000], 2, None),
 }
 
 if __name__ == "__main__":
