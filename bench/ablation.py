@@ -56,7 +56,7 @@ def label(variant: Variant) -> str:
     return f"nczip[{variant.name}]"
 
 
-def compressors(threads: int, variants: tuple[Variant, ...] = VARIANTS) -> list[Compressor]:  # noqa: D103
+def compressors(threads: int, variants: tuple[Variant, ...] = VARIANTS) -> list[Compressor]:
     """One nczip compressor per variant, labelled ``nczip[name]``."""
     return [nczip(label(v), v.args, threads, note=f"off: {v.switched_off}") for v in variants]
 
