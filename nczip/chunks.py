@@ -48,12 +48,9 @@ class EncodedChunk:
 
 
 def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, n = n & 0x7F, n >> 7
-        out.append(low | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+    from .tokens import length_digits  # the same base-128 digits as raw-span lengths
+
+    return bytes(length_digits(n))
 
 
 def _read_varint(data: bytes, pos: int) -> tuple[int, int]:

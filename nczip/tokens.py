@@ -84,7 +84,7 @@ def raw_fraction(segments: list[Segment]) -> float:
 
 
 def length_digits(n: int) -> list[int]:
-    """``n`` >= 1 as base-128 digits, least significant first, bit 7 set on all but the last."""
+    """``n`` >= 0 as base-128 digits, least significant first, bit 7 set on all but the last."""
     digits = []
     while True:
         low = n & 0x7F
