@@ -5,13 +5,13 @@ Run: ``python -m bench.ensemble [--file F] [--slice 1M] [--level 9] [--json OUT]
 The LLM dominates the cost (one-token calls, ~150 tokens/s on 2 cores) while the online models are
 cheap, so instead of compressing once per variant we run the LLM once and feed its log-probs to
 one :class:`~nczip.predictors.mixer.TokenMixer` per variant. Each variant's figure is its ideal
-code length (-sum log2 q) over the tokens; the range coder adds < 0.01 % to that (see the main
-bench), and the full configuration's real round trip is checked by ``python -m bench``.
+code length (-sum log2 q) over the tokens; the range coder adds ~0.1 % to that at the LLM levels
+(see the main bench), and the full configuration's real round trip is checked by ``python -m bench``.
 
 Skip variants are evaluated the same way: when a variant's mixer skips the LLM it gets no
 log-probs for that token. In the real codec the LLM then catches up in one batch, whose logits
 differ slightly from one-token logits, so skip figures here are close estimates of ratio; its
-speed is measured by the real codec (``--speed``).
+speed is measured by the real codec (``python -m bench --ablation llm``).
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def tokens_of(data: bytes, model: LlamaModel) -> list[int]:
     return [t for seg in segment(data, model.tokenize, model.pieces()) if seg.tokens for t in seg.tokens]
 
 
-def run(data: bytes, level: int, selected: list[str] | None = None, progress: bool = True) -> dict[str, Any]:
+def run(data: bytes, level: int, selected: list[str] | None = None, progress: bool = True,
+        threads: int = 0) -> dict[str, Any]:
     config, _ = level_config(level)
     full = config.get("ensemble", {})
     table = variants()
@@ -68,7 +69,7 @@ def run(data: bytes, level: int, selected: list[str] | None = None, progress: bo
     model = LlamaModel.load(default_model().path)
     tokens = tokens_of(data, model)
     llm_cfg = config["llm"]
-    llm = LlmPredictor(model, n_ctx=llm_cfg["n_ctx"], slide=llm_cfg["slide"], threads=threads_per_worker(1))
+    llm = LlmPredictor(model, n_ctx=llm_cfg["n_ctx"], slide=llm_cfg["slide"], threads=threads or threads_per_worker(1))
     mixers = {name: TokenMixer(llm.codable, cfg) for name, cfg in table.items()}
     bits = dict.fromkeys(table, 0.0)
     seconds = dict.fromkeys(table, 0.0)
@@ -122,11 +123,12 @@ def main() -> None:
     parser.add_argument("--level", type=int, default=9)
     parser.add_argument("--variants", default="", help="comma-separated subset")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (default: all cores)")
     args = parser.parse_args()
     data = Path(args.file).read_bytes()
     if args.slice:
         data = data[: args.slice]
-    result = run(data, args.level, [v for v in args.variants.split(",") if v] or None)
+    result = run(data, args.level, [v for v in args.variants.split(",") if v] or None, threads=args.threads)
     result["file"] = args.file
     print(markdown(result))
     if args.json:
