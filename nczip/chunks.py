@@ -1,4 +1,4 @@
-"""Coding one chunk: the LLM token path, the byte model, zstd or stored, whichever is smallest.
+"""Coding one chunk: a token path (LLM or online models), the byte model, zstd or stored, whichever is smallest.
 
 A chunk is self-contained (fresh model state, fresh LLM context), which is what lets chunks go to
 different workers and lets any worker count decode any file.
@@ -14,7 +14,7 @@ from typing import Any
 import zstandard
 
 from .codec import CodingStats, Progress, decode_symbols, encode_symbols
-from .container import METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_ZSTD, ChunkFrame
+from .container import METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS, METHOD_ZSTD, ChunkFrame
 from .errors import FormatError, NczError
 from .predictors import build_predictor
 
@@ -69,62 +69,83 @@ def _scaled(progress: Progress | None, factor: float) -> Progress | None:
     return None if progress is None else (lambda n: progress(int(n * factor)))
 
 
-class _LlmCoder:
-    """The LLM path of one process: the loaded model and the chunk's composite predictor."""
+class _TokenCoder:
+    """The token paths of one process: the loaded vocabulary (and LLM) and a chunk's predictor.
+
+    Two layouts share everything but the predictor: the LLM levels code token ids under the
+    LLM ensemble (:class:`~nczip.predictors.tokenstream.TokenStreamModel`), the fast levels code
+    compact ranks under the online models (:class:`~nczip.predictors.compact.CompactTokenModel`).
+    """
 
     def __init__(self, config: dict[str, Any], runtime: Runtime) -> None:
         from .predictors.llm import LlamaModel
 
         if runtime.model_path is None:
-            raise NczError("no model available for an LLM level")
+            raise NczError("no model available for a token level")
         self.config = config
         self.runtime = runtime
+        self.uses_llm = "llm" in config
         started = time.monotonic()
-        self.model = LlamaModel.load(runtime.model_path)
+        self.model = LlamaModel.load(runtime.model_path, vocab_only=not self.uses_llm)
         self.load_seconds = time.monotonic() - started
         self.pieces = self.model.pieces()
 
     def predictor(self, allow_escape: bool):
+        byte_model = build_predictor(self.config["predictor"])
+        if not self.uses_llm:
+            from .predictors.compact import CompactTokenModel
+
+            return CompactTokenModel(self.model.codable(), byte_model, allow_escape, self.config["tokens"])
         from .predictors.llm import LlmPredictor
         from .predictors.tokenstream import TokenStreamModel
 
         llm_cfg = self.config["llm"]
         llm = LlmPredictor(self.model, n_ctx=int(llm_cfg["n_ctx"]), slide=int(llm_cfg["slide"]),
                            threads=self.runtime.threads)
-        return TokenStreamModel(llm, build_predictor(self.config["predictor"]), self.pieces, allow_escape,
-                                self.config.get("ensemble"))
+        return TokenStreamModel(llm, byte_model, self.pieces, allow_escape, self.config.get("ensemble"))
+
+    @staticmethod
+    def _close(model: Any) -> None:
+        llm = getattr(model, "llm", None)
+        if llm is not None:
+            llm.close()
 
     def encode(self, data: bytes, progress: Progress | None) -> tuple[bytes, CodingStats, int] | None:
-        from .tokens import raw_fraction, segment, to_symbols
+        from .tokens import raw_fraction, segment, to_compact_symbols, to_symbols
 
         segments = segment(data, self.model.tokenize, self.pieces)
         if raw_fraction(segments) > _MAX_RAW_FRACTION:
             return None
-        symbols = to_symbols(segments, self.model.n_vocab)
+        symbols = to_symbols(segments, self.model.n_vocab) if self.uses_llm else to_compact_symbols(segments)
         allow_escape = any(s.tokens is None for s in segments)
         model = self.predictor(allow_escape)
         stats = CodingStats()
         try:
             coded = encode_symbols(model, symbols, stats, _scaled(progress, len(data) / max(1, len(symbols))))
         finally:
-            model.llm.close()
+            self._close(model)
         head = _varint(int(allow_escape)) + _varint(len(symbols))
         return head + coded, stats, model.tokens
 
     def decode(self, payload: bytes, original_length: int, progress: Progress | None) -> bytes:
-        from .tokens import from_symbols
+        from .tokens import from_compact_symbols, from_symbols
 
         flags, pos = _read_varint(payload, 0)
         count, pos = _read_varint(payload, pos)
-        if flags > 1 or count > 2 * original_length + 16:
-            raise FormatError("corrupt LLM chunk header")
+        if flags > 1 or count > 3 * original_length + 16:
+            raise FormatError("corrupt token chunk header")
         model = self.predictor(bool(flags))
         try:
             symbols = decode_symbols(model, payload[pos:], count,
                                      _scaled(progress, original_length / max(1, count)))
         finally:
-            model.llm.close()
-        return from_symbols(symbols, self.model.n_vocab, self.pieces)
+            self._close(model)
+        try:
+            if self.uses_llm:
+                return from_symbols(symbols, self.model.n_vocab, self.pieces)
+            return from_compact_symbols(symbols, self.pieces)
+        except (ValueError, IndexError):
+            raise FormatError("corrupt token chunk") from None
 
 
 def encode_chunk(data: bytes, config: dict[str, Any], progress: Progress | None = None,
@@ -141,13 +162,13 @@ def encode_chunk(data: bytes, config: dict[str, Any], progress: Progress | None 
     quick = zstandard.ZstdCompressor(level=3).compress(data) if len(data) >= _NOISE_MIN else b""
     if len(quick) < _INCOMPRESSIBLE * len(data):
         coded = None
-        if "llm" in config:
-            coder = _LlmCoder(config, runtime)
+        if "llm" in config or "tokens" in config:
+            coder = _TokenCoder(config, runtime)
             result.load_seconds = coder.load_seconds
             coded = coder.encode(data, progress)
         if coded is not None:
             payload, result.stats, result.tokens = coded
-            method = METHOD_LLM
+            method = METHOD_LLM if "llm" in config else METHOD_TOKENS
         else:
             model = build_predictor(config["predictor"])
             payload = encode_symbols(model, data, result.stats, progress)
@@ -175,10 +196,10 @@ def decode_chunk(frame: ChunkFrame, config: dict[str, Any], index: int = 0,
         except (KeyError, TypeError, ValueError) as exc:
             raise NczError(f"unsupported codec configuration ({exc})") from None
         data = bytes(decode_symbols(model, frame.payload, frame.original_length, progress))
-    elif frame.method == METHOD_LLM:
-        if "llm" not in config:
-            raise FormatError(f"corrupt chunk {index} (LLM chunk in a file without an LLM)")
-        data = _LlmCoder(config, runtime or Runtime()).decode(frame.payload, frame.original_length, progress)
+    elif frame.method in (METHOD_LLM, METHOD_TOKENS):
+        if ("llm" in config) != (frame.method == METHOD_LLM) or not ("llm" in config or "tokens" in config):
+            raise FormatError(f"corrupt chunk {index} (token chunk of a kind this file's models do not code)")
+        data = _TokenCoder(config, runtime or Runtime()).decode(frame.payload, frame.original_length, progress)
     else:  # read_frames already rejects unknown methods
         raise FormatError(f"unsupported chunk method {frame.method}")
     if len(data) != frame.original_length or zlib.crc32(data) != frame.crc32:

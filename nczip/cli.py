@@ -118,8 +118,9 @@ def _level_options(func: Callable) -> Callable:
 @click.option("--chunk-size", callback=lambda ctx, p, v: _parse_size(v) if v else None,
               help="Expert: bytes per independently coded chunk (default depends on the level).")
 @click.option("--with", "components", metavar="LIST",
-              help="Expert: ensemble components for levels 4-9, comma-separated from ngram, match, bias,"
-                   " mixer, skip; 'none' for the LLM alone (default: ngram,bias,mixer).")
+              help="Expert: online model components, comma-separated from ngram, match, bias, mixer,"
+                   " skip (levels 4-9) and ssm (levels 1-3); 'none' for the LLM or the type counts"
+                   " alone (default: ngram,bias,mixer, plus ssm at levels 2-3).")
 @click.option("--stats-json", type=click.Path(dir_okay=False), hidden=True,
               help="Write the run's figures as JSON to this file (for the bench; the last input's).")
 def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool, keep: bool,
@@ -370,7 +371,7 @@ def _describe(mode: str, name: str, target: str, s: Summary) -> str:
     else:
         text = f"{name}: {s.compressed_bytes} -> {s.original_bytes} bytes in {s.seconds:.2f} s ({speed})"
     if s.tokens:
-        text += f", {s.tokens} LLM tokens ({s.tokens / s.seconds:.0f} tokens/s)"
+        text += f", {s.tokens} tokens ({s.tokens / s.seconds:.0f} tokens/s)"
     if s.load_seconds:
         text += f", model load {s.load_seconds:.2f} s"
     return text + f", peak RSS {_peak_rss_mb():.0f} MB -> {target}"

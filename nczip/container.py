@@ -23,7 +23,9 @@ METHOD_STORED = 0
 METHOD_ZSTD = 1
 METHOD_NEURAL = 2  # the configuration's byte predictor
 METHOD_LLM = 3  # LLM tokens with raw byte spans
-METHOD_NAMES = {METHOD_STORED: "stored", METHOD_ZSTD: "zstd", METHOD_NEURAL: "neural", METHOD_LLM: "llm"}
+METHOD_TOKENS = 4  # compact token ranks under the online models, with raw byte spans
+METHOD_NAMES = {METHOD_STORED: "stored", METHOD_ZSTD: "zstd", METHOD_NEURAL: "neural", METHOD_LLM: "llm",
+                METHOD_TOKENS: "tokens"}
 
 _TAG_CHUNK = 0x43  # 'C'
 _TAG_END = 0x45  # 'E'

@@ -14,13 +14,18 @@ DEFAULT_LEVEL = 3
 MIN_LEVEL, MAX_LEVEL = 1, 9
 ZSTD_FALLBACK_LEVEL = 19
 
-# Model-free levels: (max context order of the byte model, chunk size in bytes). Orders measured
+# Fast levels (no LLM): (max context order of the byte model, chunk size in bytes, online SSM or
+# None). The byte model codes raw spans and chunks that do not tokenise; its orders were measured
 # on alice29.txt (one chunk): 3 -> 44,027 B, 4 -> 42,333 B, 5 -> 42,331 B, 6 -> 42,941 B.
-_BYTE_MODEL_LEVELS = {
-    1: (3, 1 << 20),
-    2: (4, 2 << 20),
-    3: (5, 4 << 20),
+SSM_CONFIG: dict[str, Any] = {"name": "ssm/1", "dm": 32, "di": 64, "ds": 16, "layers": 2, "conv": 4,
+                              "dt_rank": 4, "shortlist": 2048, "block": 16, "lr": 0.005, "seed": 1}
+_FAST_LEVELS: dict[int, tuple[int, int, dict[str, Any] | None]] = {
+    1: (3, 1 << 20, None),
+    2: (4, 2 << 20, SSM_CONFIG),
+    3: (5, 4 << 20, SSM_CONFIG),
 }
+# The Zipf prior over new types' ids (nczip/predictors/compact.py).
+NEW_TYPES = {"alpha": 0.6, "offset": 50.0}
 # LLM levels: (context window in tokens, tokens dropped per slide). Chunks of 1 MiB hold ~290k
 # tokens, so the cold start of each chunk's context costs little and workers have chunks to share.
 _LLM_LEVELS = {
@@ -46,6 +51,7 @@ ENSEMBLE_COMPONENTS: dict[str, dict[str, Any]] = {
     "skip": {"warmup": 100, "min_trials": 10, "max_error": 0.02},
 }
 ENSEMBLE_DEFAULT = ("ngram", "bias", "mixer")
+FAST_DEFAULT = ("ngram", "bias", "mixer")
 
 
 def ensemble_config(components: tuple[str, ...] | list[str] = ENSEMBLE_DEFAULT) -> dict[str, Any]:
@@ -60,14 +66,19 @@ def uses_llm(level: int) -> bool:
     return level in _LLM_LEVELS
 
 
+def uses_ssm(config: dict[str, Any]) -> bool:
+    return bool(config.get("tokens", {}).get("ssm"))
+
+
 def level_config(level: int, components: tuple[str, ...] | list[str] | None = None) -> tuple[dict[str, Any], int]:
     """Return ``(codec configuration, default chunk size)`` for a level.
 
-    ``components`` overrides which ensemble components an LLM level uses (ablation, experts).
+    ``components`` overrides which ensemble components the level uses (ablation, experts); at the
+    fast levels ``ssm`` is one of them.
     """
     if not MIN_LEVEL <= level <= MAX_LEVEL:
         raise ValueError(f"level must be between {MIN_LEVEL} and {MAX_LEVEL}")
-    order, chunk_size = _BYTE_MODEL_LEVELS.get(level, (5, LLM_CHUNK_SIZE))
+    order, chunk_size, ssm = _FAST_LEVELS.get(level, (5, LLM_CHUNK_SIZE, None))
     config: dict[str, Any] = {
         "predictor": {"name": "bytes-ppm/1", "max_order": order, "discount": 0.5, "max_contexts": 1 << 18},
         "zstd_level": ZSTD_FALLBACK_LEVEL,
@@ -76,4 +87,13 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
         n_ctx, slide = _LLM_LEVELS[level]
         config["llm"] = {"name": "llm/1", "n_ctx": n_ctx, "slide": slide}
         config["ensemble"] = ensemble_config(ENSEMBLE_DEFAULT if components is None else components)
+    else:
+        if components is not None:
+            ssm = SSM_CONFIG if "ssm" in components else None
+            components = [c for c in components if c != "ssm"]
+        tokens: dict[str, Any] = {"ensemble": ensemble_config(FAST_DEFAULT if components is None else components),
+                                  "new_types": dict(NEW_TYPES)}
+        if ssm:
+            tokens["ssm"] = copy.deepcopy(ssm)
+        config["tokens"] = tokens
     return config, chunk_size

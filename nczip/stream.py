@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable, Iterator
 from .chunks import EncodedChunk, Runtime, decode_chunk, encode_chunk
 from .container import METHOD_NAMES, ChunkFrame, Header, Trailer, read_frames, read_header
 from .errors import FormatError
-from .levels import DEFAULT_LEVEL, level_config, uses_llm
+from .levels import DEFAULT_LEVEL, level_config, uses_ssm
 from .models import default_model, for_identity, from_path
 from .parallel import ordered_map, resolve_workers
 from .progress import ProgressLine
@@ -34,7 +34,7 @@ class Summary:
     ideal_bits: float = 0.0  # model's ideal code length over the chunks it coded
     neural_bytes: int = 0  # what those chunks' neural payloads actually took
     symbols: int = 0
-    tokens: int = 0  # LLM tokens coded
+    tokens: int = 0  # tokens coded (LLM or fast levels)
     load_seconds: float = 0.0  # LLM loading, summed over workers
     seconds: float = 0.0
     headers: list[Header] = field(default_factory=list)
@@ -121,12 +121,8 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
     """
     started = time.monotonic()
     config, default_chunk = level_config(level, components)
-    identity: dict = {}
-    if uses_llm(level):
-        from .predictors.llm import backend_identity
-
-        model = from_path(model_path) if model_path else default_model()
-        identity = {**model.identity(), "backend": backend_identity()}
+    model = from_path(model_path) if model_path else default_model()
+    identity = {**model.identity(), "backend": backend_identity(config)}
     header = Header(level=level, chunk_size=chunk_size or default_chunk, config=config, model=identity)
     workers = resolve_workers(threads)
     runtime = _runtime(identity, workers, model_path)
@@ -197,7 +193,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
 
         job = _DecodeJob(header.config, _runtime(header.model, workers, model_path),
                          progress.partial if progress and workers == 1 else None)
-        for data in _explain_backend(ordered_map(job, frames(), workers), header.model):
+        for data in _explain_backend(ordered_map(job, frames(), workers), header.model, header.config):
             digest.update(data)
             length += len(data)
             chunks += 1
@@ -215,18 +211,31 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
     return summary
 
 
-def _explain_backend(chunks: Iterator[bytes], identity: dict) -> Iterator[bytes]:
-    """A checksum failure on another llama.cpp build or CPU is most likely that difference."""
+def backend_identity(config: dict) -> str:
+    """What must match for bit-exact model floats: the llama.cpp build and CPU features at the LLM
+    levels, torch's build and CPU capability where the online SSM runs, nothing otherwise (the
+    tokenizer and the count-based models are exact)."""
+    if "llm" in config:
+        from .predictors.llm import backend_identity as llm_backend
+
+        return llm_backend()
+    if uses_ssm(config):
+        from .predictors.ssm import backend_identity as ssm_backend
+
+        return ssm_backend()
+    return ""
+
+
+def _explain_backend(chunks: Iterator[bytes], identity: dict, config: dict) -> Iterator[bytes]:
+    """A checksum failure on another llama.cpp/torch build or CPU is most likely that difference."""
     try:
         yield from chunks
     except FormatError as exc:
         if identity.get("backend"):
-            from .predictors.llm import backend_identity
-
-            here = backend_identity()
+            here = backend_identity(config)
             if here != identity["backend"]:
                 raise FormatError(f"{exc}; the file was made with backend [{identity['backend']}] and this"
-                                  f" machine has [{here}], whose logits may differ") from None
+                                  f" machine has [{here}], whose floats may differ") from None
         raise
 
 

@@ -10,6 +10,12 @@ symbols in three modes, so the one codec loop can code them (see :class:`SymbolM
 - TOKEN: a token id, or ESCAPE (= vocabulary size) announcing a raw span;
 - LENGTH: the span length as little-endian base-128 digits (bit 7 = more digits follow);
 - RAW: the span's bytes.
+
+The fast levels use a *compact* layout instead (:func:`to_compact_symbols`): a token is its rank
+among the types seen so far in the chunk, so models predict over the few thousand types that
+occur rather than the whole vocabulary. TOKEN symbols are then RAW_ESCAPE (0), NEW_TYPE (1) or
+2 + rank; NEW_TYPE is followed by the new type's id in two symbols, NEW_HIGH (id >> 8) and
+NEW_LOW (id & 255), after which the type has the next rank.
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ class SymbolMode(enum.IntEnum):
     TOKEN = 0
     LENGTH = 1
     RAW = 2
+    NEW_HIGH = 3
+    NEW_LOW = 4
+
+
+RAW_ESCAPE, NEW_TYPE, FIRST_RANK = 0, 1, 2  # the compact layout's TOKEN symbols
 
 
 @dataclass
@@ -34,18 +45,29 @@ class Segment:
     size: int = 0  # bytes of the chunk this segment covers
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def segment(data: bytes, tokenize: Callable[[bytes], list[int]], pieces: Sequence[bytes]) -> list[Segment]:
     """Split ``data`` into token runs that round-trip exactly and raw byte runs.
 
     The whole chunk is tried first; if it does not round-trip, each line (split after b"\\n") is
     tried on its own, consecutive good lines are re-tokenised together, and bad lines stay raw.
+    Only valid UTF-8 ever reaches the tokenizer: llama.cpp aborts the whole process (an uncaught
+    C++ ``invalid codepoint``) on some invalid sequences, e.g. random bytes >= 0x80.
     """
     def exact(tokens: list[int], span: bytes) -> bool:
         return b"".join(pieces[t] for t in tokens) == span
 
-    tokens = tokenize(data)
-    if exact(tokens, data):
-        return [Segment(tokens=tokens, size=len(data))] if data else []
+    if _is_utf8(data):
+        tokens = tokenize(data)
+        if exact(tokens, data):
+            return [Segment(tokens=tokens, size=len(data))] if data else []
     lines = data.splitlines(keepends=True)
     out: list[Segment] = []
     good: list[bytes] = []
@@ -61,8 +83,8 @@ def segment(data: bytes, tokenize: Callable[[bytes], list[int]], pieces: Sequenc
         good_tokens.clear()
 
     for line in lines:
-        line_tokens = tokenize(line)
-        if exact(line_tokens, line):
+        line_tokens = tokenize(line) if _is_utf8(line) else None
+        if line_tokens is not None and exact(line_tokens, line):
             good.append(line)
             good_tokens.extend(line_tokens)
             continue
@@ -96,6 +118,24 @@ def length_digits(n: int) -> list[int]:
             return digits
 
 
+def _raw_symbols(raw: bytes) -> list[int]:
+    return [*length_digits(len(raw)), *raw]
+
+
+def _read_raw(symbols: Sequence[int], i: int) -> tuple[bytes, int]:
+    """The raw span whose length digits start at ``symbols[i]``, and the index after it."""
+    length = shift = 0
+    n = len(symbols)
+    while i < n:
+        digit = symbols[i]
+        i += 1
+        length |= (digit & 0x7F) << shift
+        shift += 7
+        if not digit & 0x80:
+            break
+    return bytes(symbols[i:i + length]), i + length
+
+
 def to_symbols(segments: list[Segment], escape: int) -> list[int]:
     """Lay the segments out as the chunk's symbol stream (see the module docstring)."""
     symbols: list[int] = []
@@ -104,8 +144,7 @@ def to_symbols(segments: list[Segment], escape: int) -> list[int]:
             symbols.extend(seg.tokens)
         else:
             symbols.append(escape)
-            symbols.extend(length_digits(len(seg.raw)))
-            symbols.extend(seg.raw)
+            symbols.extend(_raw_symbols(seg.raw))
     return symbols
 
 
@@ -119,14 +158,48 @@ def from_symbols(symbols: Sequence[int], escape: int, pieces: Sequence[bytes]) -
         if s != escape:
             out += pieces[s]
             continue
-        length = shift = 0
-        while i < n:
-            digit = symbols[i]
-            i += 1
-            length |= (digit & 0x7F) << shift
-            shift += 7
-            if not digit & 0x80:
-                break
-        out += bytes(symbols[i:i + length])
-        i += length
+        raw, i = _read_raw(symbols, i)
+        out += raw
+    return bytes(out)
+
+
+def to_compact_symbols(segments: list[Segment]) -> list[int]:
+    """The compact layout of the segments (see the module docstring)."""
+    ranks: dict[int, int] = {}
+    symbols: list[int] = []
+    for seg in segments:
+        if seg.tokens is None:
+            symbols.append(RAW_ESCAPE)
+            symbols.extend(_raw_symbols(seg.raw))
+            continue
+        for token in seg.tokens:
+            rank = ranks.get(token)
+            if rank is None:
+                ranks[token] = len(ranks)
+                symbols.extend((NEW_TYPE, token >> 8, token & 0xFF))
+            else:
+                symbols.append(FIRST_RANK + rank)
+    return symbols
+
+
+def from_compact_symbols(symbols: Sequence[int], pieces: Sequence[bytes]) -> bytes:
+    """Inverse of :func:`to_compact_symbols`: the chunk's bytes."""
+    out = bytearray()
+    types: list[int] = []
+    i, n = 0, len(symbols)
+    while i < n:
+        s = symbols[i]
+        i += 1
+        if s == RAW_ESCAPE:
+            raw, i = _read_raw(symbols, i)
+            out += raw
+        elif s == NEW_TYPE:
+            token = (symbols[i] << 8) | symbols[i + 1] if i + 1 < n else -1
+            i += 2
+            if not 0 <= token < len(pieces):
+                raise ValueError("token id out of range")
+            types.append(token)
+            out += pieces[token]
+        else:
+            out += pieces[types[s - FIRST_RANK]]
     return bytes(out)

@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import NczError
 
 _LOCK = threading.Lock()
-_MODELS: dict[str, "LlamaModel"] = {}
+_MODELS: dict[tuple[str, bool], "LlamaModel"] = {}
 
 
 def _import_llama():
@@ -55,13 +55,14 @@ def backend_identity() -> str:
 class LlamaModel:
     """A loaded GGUF model (weights shared by every chunk coded in this process)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, vocab_only: bool = False) -> None:
         llama = _import_llama()
         self.llama = llama
         llama.llama_log_set(_silent_log, None)
         llama.llama_backend_init()
         params = llama.llama_model_default_params()
         params.n_gpu_layers = 0
+        params.vocab_only = vocab_only
         self.handle = llama.llama_model_load_from_file(path.encode(), params)
         if not self.handle:
             raise NczError(f"cannot load model {path}")
@@ -71,12 +72,13 @@ class LlamaModel:
         self._pieces: list[bytes] | None = None
 
     @classmethod
-    def load(cls, path: str) -> "LlamaModel":
-        """One instance per file per process: loading costs ~0.1-1 s and ~200 MB."""
+    def load(cls, path: str, vocab_only: bool = False) -> "LlamaModel":
+        """One instance per file per process: loading costs ~0.1-1 s and ~200 MB (the weights;
+        ``vocab_only`` loads only the tokenizer, for the levels that need no LLM)."""
         with _LOCK:
-            model = _MODELS.get(path)
+            model = _MODELS.get((path, vocab_only))
             if model is None:
-                model = _MODELS[path] = cls(path)
+                model = _MODELS[(path, vocab_only)] = cls(path, vocab_only)
             return model
 
     def pieces(self) -> list[bytes]:
@@ -93,6 +95,10 @@ class LlamaModel:
                 out.append(buf.raw[:n] if n > 0 else b"")
             self._pieces = out
         return self._pieces
+
+    def codable(self) -> np.ndarray:
+        """Which ids can occur in text (control tokens have no bytes and never do)."""
+        return np.array([bool(piece) for piece in self.pieces()])
 
     def tokenize(self, data: bytes) -> list[int]:
         """The model's own tokenisation (no BOS, no special tokens); may not round-trip."""
@@ -142,7 +148,7 @@ class LlmPredictor:
         self._log_probs: np.ndarray | None = None
         self.slides = 0
         self.evaluations = 0  # llama_decode calls
-        self.codable = np.array([bool(piece) for piece in model.pieces()])
+        self.codable = model.codable()
 
     def close(self) -> None:
         if self._ctx:

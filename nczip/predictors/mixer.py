@@ -89,6 +89,7 @@ class TokenMixer:
         self._hits_fresh = False
         self._skip_eps: float | None = None
         self.unigram = np.where(codable, 0.02, 0.0)
+        self.size = self.n_vocab  # ids predicted when there are no log-probs (a compact vocabulary grows)
         self.steps = 0
         self.skipped = 0
         self._proposal: tuple[int, int] | None = None  # (token, bucket) proposed for this step
@@ -131,11 +132,16 @@ class TokenMixer:
 
     # -- prediction ----------------------------------------------------------------------------
     def predict(self, log_probs: np.ndarray | None) -> np.ndarray:
-        """The next-token distribution; ``log_probs`` is None when the LLM was skipped."""
+        """The next-token distribution; ``log_probs`` is None when the LLM was skipped.
+
+        The distribution covers the first ``len(log_probs)`` token ids (the first ``size`` when
+        None): the whole vocabulary for the LLM, the types seen so far for a compact vocabulary.
+        """
         trace: dict[str, Any] = {"stages": []}
         self._trace = trace
         if log_probs is None:
-            base = self.unigram / float(np.cumsum(self.unigram)[-1])
+            unigram = self.unigram[:self.size]
+            base = unigram / float(np.cumsum(unigram)[-1])
             trace["llm"] = None
         else:
             z = self.tau * log_probs if self.tau != 1.0 else log_probs
@@ -165,7 +171,7 @@ class TokenMixer:
                 trace["stages"].append(("phi", cell, lam, np.array([token]), np.ones(1)))
         trace["mixed"] = q
         if self.bias is not None:
-            q = q * self.exp_bias
+            q = q * self.exp_bias[:q.shape[0]]
             q /= float(np.cumsum(q)[-1])
         trace["biased"] = q
         if log_probs is None and self._skip_eps is not None:
@@ -177,17 +183,20 @@ class TokenMixer:
         return q
 
     # -- learning ------------------------------------------------------------------------------
-    def update(self, token: int) -> None:
-        trace = self._trace
+    def update(self, token: int, learn: bool = True) -> None:
+        """Record ``token``; ``learn=False`` when it was outside the predicted ids (a new type):
+        the tables still see it, the mixing weights and bias head do not."""
+        trace = self._trace if learn else {}
         if self.learn_rate and trace:
             self._learn_mixing(trace, token)
         if self.bias is not None and trace:
             # The rate ramps up over the first tokens: a large step on little evidence hurts.
             rate = self.bias_rate * min(1.0, (self.steps + 1) / self.bias_warmup) if self.bias_warmup \
                 else self.bias_rate
-            self.bias -= rate * trace["biased"]
+            n = trace["biased"].shape[0]
+            self.bias[:n] -= rate * trace["biased"]
             self.bias[token] += rate
-            np.exp(self.bias, out=self.exp_bias)
+            np.exp(self.bias[:n], out=self.exp_bias[:n])
         if self._proposal is not None:
             stats = self.skip_stats[self._proposal[1]]
             stats[0] += self._proposal[0] == token
@@ -228,3 +237,39 @@ class TokenMixer:
             expected = float(np.cumsum(base * log_probs)[-1])  # sequential: same on every run
             grad_tau = -scale * float(base[token]) * (float(log_probs[token]) - expected) / final
             self.tau = min(3.0, max(0.3, self.tau - self.tau_rate * grad_tau))
+
+
+class GeometricMix:
+    """``softmax(sum_k w_k L_k)`` over dense log-probability vectors, weights learned online.
+
+    The gradient of code length is exact and cheap: ``d(-log q(y))/d w_k = E_q[L_k] - L_k(y)``.
+    Used where two dense models of different maturity meet (the online SSM, which starts knowing
+    nothing, and the type counts, which are right from the first tokens): the weights move from
+    the counts to the SSM as the SSM learns, without a hand-set schedule.
+    """
+
+    def __init__(self, init: list[float], lr: float) -> None:
+        self.weights = np.array(init, dtype=np.float64)
+        self.lr = float(lr)
+        self._logs: list[np.ndarray] = []
+        self._q: np.ndarray | None = None
+
+    def mix(self, logs: list[np.ndarray]) -> np.ndarray:
+        """Normalised log-probabilities of the mixture."""
+        z = self.weights[0] * logs[0]
+        for w, log in zip(self.weights[1:], logs[1:]):
+            z += w * log
+        z -= z.max()
+        q = np.exp(z)
+        total = float(np.cumsum(q)[-1])
+        q /= total
+        self._logs, self._q = logs, q
+        return z - math.log(total)
+
+    def learn(self, symbol: int) -> None:
+        if self._q is None:
+            return
+        for k, log in enumerate(self._logs):
+            expected = float(np.cumsum(self._q * log)[-1])  # sequential sum: the same on every run
+            self.weights[k] -= self.lr * (expected - float(log[symbol]))
+        self._q = None

@@ -17,6 +17,35 @@ from .mixer import TokenMixer
 _UNIFORM_256 = np.full(256, 1.0 / 256.0)
 
 
+class RawSpans:
+    """The LENGTH and RAW modes shared by both token layouts: a raw span's base-128 length, then
+    its bytes under the byte model."""
+
+    def __init__(self, byte_model: ByteContextModel) -> None:
+        self.byte_model = byte_model
+        self._length = self._shift = self._remaining = 0
+
+    def start(self) -> SymbolMode:
+        self._length = self._shift = 0
+        return SymbolMode.LENGTH
+
+    def predict(self, mode: SymbolMode) -> np.ndarray:
+        return _UNIFORM_256 if mode == SymbolMode.LENGTH else self.byte_model.predict()
+
+    def update(self, mode: SymbolMode, symbol: int) -> SymbolMode:
+        """Learn ``symbol`` in LENGTH or RAW mode; return the mode of the next symbol."""
+        if mode == SymbolMode.LENGTH:
+            self._length |= (symbol & 0x7F) << self._shift
+            self._shift += 7
+            if symbol & 0x80:
+                return SymbolMode.LENGTH
+            self._remaining = self._length
+            return SymbolMode.RAW if self._remaining else SymbolMode.TOKEN
+        self.byte_model.update(symbol)
+        self._remaining -= 1
+        return SymbolMode.RAW if self._remaining else SymbolMode.TOKEN
+
+
 class TokenStreamModel:
     """Composite predictor whose alphabet depends on the mode (vocabulary + escape, or bytes)."""
 
@@ -25,11 +54,11 @@ class TokenStreamModel:
         self.llm = llm
         self.mixer = TokenMixer(llm.codable, ensemble or {})
         self.byte_model = byte_model
+        self.raw = RawSpans(byte_model)
         self.pieces = pieces
         self.allow_escape = allow_escape
         self.escape = llm.alphabet_size
         self.mode = SymbolMode.TOKEN
-        self._length = self._shift = self._remaining = 0
         self._escapes = 0
         self._token_steps = 0
         self.tokens = 0
@@ -45,31 +74,19 @@ class TokenStreamModel:
             np.multiply(p, 1.0 - pe, out=out[:-1])
             out[-1] = pe
             return out
-        if self.mode == SymbolMode.LENGTH:
-            return _UNIFORM_256
-        return self.byte_model.predict()
+        return self.raw.predict(self.mode)
 
     def update(self, symbol: int) -> None:
         if self.mode == SymbolMode.TOKEN:
             self._token_steps += 1
             if symbol == self.escape:
                 self._escapes += 1
-                self.mode = SymbolMode.LENGTH
-                self._length = self._shift = 0
+                self.mode = self.raw.start()
                 return
             self.tokens += 1
             self.llm.update(symbol)
             self.mixer.update(symbol)
             for byte in self.pieces[symbol]:
                 self.byte_model.update(byte)
-        elif self.mode == SymbolMode.LENGTH:
-            self._length |= (symbol & 0x7F) << self._shift
-            self._shift += 7
-            if not symbol & 0x80:
-                self._remaining = self._length
-                self.mode = SymbolMode.RAW if self._remaining else SymbolMode.TOKEN
         else:
-            self.byte_model.update(symbol)
-            self._remaining -= 1
-            if not self._remaining:
-                self.mode = SymbolMode.TOKEN
+            self.mode = self.raw.update(self.mode, symbol)
