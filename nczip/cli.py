@@ -121,17 +121,21 @@ def _level_options(func: Callable) -> Callable:
               help="Expert: online model components, comma-separated from ngram, match, bias, mixer,"
                    " skip (levels 4-9) and ssm (levels 1-3); 'none' for the LLM or the type counts"
                    " alone (default: ngram,bias,mixer, plus ssm at levels 2-3).")
+@click.option("--tiling", type=click.Choice(["fibonacci", "period5", "none"]),
+              help="Expert: tiling of the phrase hierarchy (switches the phrase predictor on; recorded in"
+                   " the file, so decompression needs no flag).")
 @click.option("--stats-json", type=click.Path(dir_okay=False), hidden=True,
               help="Write the run's figures as JSON to this file (for the bench; the last input's).")
 def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool, keep: bool,
              remove: bool, quiet: bool, verbose: bool, threads: int, model_path: str | None, level: int,
-             chunk_size: int | None, components: str | None, stats_json: str | None) -> None:
+             chunk_size: int | None, components: str | None, tiling: str | None,
+             stats_json: str | None) -> None:
     """Compress FILES (or stdin) to FILE.ncz."""
     chosen = None if components is None else [c for c in components.split(",") if c and c != "none"]
 
     def work(src: BinaryIO, dst: BinaryIO, progress: ProgressLine) -> Summary:
         summary = compress_stream(src, dst, level=level, threads=threads, chunk_size=chunk_size,
-                                  progress=progress, model_path=model_path, components=chosen)
+                                  progress=progress, model_path=model_path, components=chosen, tiling=tiling)
         if stats_json:
             with open(stats_json, "w") as out:
                 json.dump({name: getattr(summary, name) for name in _STATS_FIELDS}, out)

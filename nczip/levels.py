@@ -49,6 +49,7 @@ ENSEMBLE_COMPONENTS: dict[str, dict[str, Any]] = {
     "bias": {"lr": 0.15},
     "mixer": {"lr": 0.05, "tau_lr": 0.002, "init": -4.0},
     "skip": {"warmup": 100, "min_trials": 10, "max_error": 0.02},
+    "phrase": {"tiling": "fibonacci", "levels": 10, "max_entries": 1 << 18, "theta": 0.0},
 }
 ENSEMBLE_DEFAULT = ("ngram", "bias", "mixer")
 FAST_DEFAULT = ("ngram", "bias", "mixer")
@@ -62,6 +63,11 @@ def ensemble_config(components: tuple[str, ...] | list[str] = ENSEMBLE_DEFAULT) 
     return {name: copy.deepcopy(ENSEMBLE_COMPONENTS[name]) for name in components}
 
 
+def _set_tiling(ensemble: dict[str, Any], tiling: str | None) -> None:
+    if tiling is not None:
+        ensemble.setdefault("phrase", copy.deepcopy(ENSEMBLE_COMPONENTS["phrase"]))["tiling"] = tiling
+
+
 def uses_llm(level: int) -> bool:
     return level in _LLM_LEVELS
 
@@ -70,11 +76,12 @@ def uses_ssm(config: dict[str, Any]) -> bool:
     return bool(config.get("tokens", {}).get("ssm"))
 
 
-def level_config(level: int, components: tuple[str, ...] | list[str] | None = None) -> tuple[dict[str, Any], int]:
+def level_config(level: int, components: tuple[str, ...] | list[str] | None = None,
+                 tiling: str | None = None) -> tuple[dict[str, Any], int]:
     """Return ``(codec configuration, default chunk size)`` for a level.
 
     ``components`` overrides which ensemble components the level uses (ablation, experts); at the
-    fast levels ``ssm`` is one of them.
+    fast levels ``ssm`` is one of them. ``tiling`` switches the phrase hierarchy on with that tiling.
     """
     if not MIN_LEVEL <= level <= MAX_LEVEL:
         raise ValueError(f"level must be between {MIN_LEVEL} and {MAX_LEVEL}")
@@ -87,6 +94,7 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
         n_ctx, slide = _LLM_LEVELS[level]
         config["llm"] = {"name": "llm/1", "n_ctx": n_ctx, "slide": slide}
         config["ensemble"] = ensemble_config(ENSEMBLE_DEFAULT if components is None else components)
+        _set_tiling(config["ensemble"], tiling)
     else:
         if components is not None:
             ssm = SSM_CONFIG if "ssm" in components else None
@@ -95,5 +103,6 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
                                   "new_types": dict(NEW_TYPES)}
         if ssm:
             tokens["ssm"] = copy.deepcopy(ssm)
+        _set_tiling(tokens["ensemble"], tiling)
         config["tokens"] = tokens
     return config, chunk_size

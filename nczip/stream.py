@@ -113,14 +113,16 @@ def _runtime(model_identity: dict, workers: int, model_path: str | None) -> Runt
 
 def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, threads: int = 1,
                     chunk_size: int | None = None, progress: ProgressLine | None = None,
-                    model_path: str | None = None, components: list[str] | None = None) -> Summary:
+                    model_path: str | None = None, components: list[str] | None = None,
+                    tiling: str | None = None) -> Summary:
     """Compress everything readable from ``src`` into one container written to ``dst``.
 
     LLM levels use ``model_path`` (any GGUF) or the registry's default model, mixed with the
-    online models named in ``components`` (default: the level's).
+    online models named in ``components`` (default: the level's); ``tiling`` switches the phrase
+    hierarchy on with that tiling.
     """
     started = time.monotonic()
-    config, default_chunk = level_config(level, components)
+    config, default_chunk = level_config(level, components, tiling)
     model = from_path(model_path) if model_path else default_model()
     identity = {**model.identity(), "backend": backend_identity(config)}
     header = Header(level=level, chunk_size=chunk_size or default_chunk, config=config, model=identity)

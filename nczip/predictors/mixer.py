@@ -17,7 +17,10 @@ How the pieces combine, and why this way:
 3. **Bias head.** ``q <- q * exp(b) / Z`` with a per-document vector b over the vocabulary,
    updated by ``b -= lr * (q - onehot(y))`` after every token: it learns the document's unigram
    drift in log space.
-4. **Confidence skip.** Before a token, if a long match (or a deterministic high-order context)
+4. **Phrase hierarchy.** The deepest level of the Fibonacci phrase hierarchy with an active
+   match (:mod:`nczip.predictors.phrases`) is one more sparse stage, its lambda chosen by level,
+   match length and the base's confidence.
+5. **Confidence skip.** Before a token, if a long match (or a deterministic high-order context)
    proposes a token and such proposals have been right often enough so far, the LLM is not
    evaluated for this token: ``q = (1 - eps) onehot(candidate) + eps q_cheap`` with eps the
    proposals' measured error rate. Only past data decide, so the decoder skips the same tokens;
@@ -35,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from .ngram import MatchModel, NgramModel
+from .phrases import PhraseHierarchy
 
 _MASKED = -1e30  # log-prob of tokens that can never occur (control tokens): finite, exp() == 0
 
@@ -49,6 +53,7 @@ def _bucket(value: float, edges: tuple[float, ...]) -> int:
 _COUNT_EDGES = (2.0, 4.0, 8.0, 16.0)  # total continuations seen in a context -> 5 buckets
 _CONF_EDGES = (0.3, 0.6, 0.9)  # max probability of the LLM -> 4 buckets
 _MATCH_EDGES = (8, 12, 16, 24, 32)  # match length -> 6 buckets
+_PHRASE_EDGES = (4, 8, 16, 32, 64)  # phrase match length (tokens matched so far) -> 6 buckets
 _SKIP_ORDER_EDGES = (4, 8, 16)  # order of a deterministic n-gram context -> 4 buckets (x 2 counts)
 _N_NGRAM_SKIP = 2 * (len(_SKIP_ORDER_EDGES) + 1)
 
@@ -77,6 +82,12 @@ class TokenMixer:
         n_orders = len(self.ngram.orders) if self.ngram else 0
         self.theta = np.full((n_orders, len(_COUNT_EDGES) + 1, len(_CONF_EDGES) + 1), init)
         self.phi = np.full((len(_MATCH_EDGES) + 1, len(_CONF_EDGES) + 1), init)
+        phrase = config.get("phrase")
+        self.phrase = PhraseHierarchy(str(phrase["tiling"]), int(phrase["levels"]), int(phrase["max_entries"]),
+                                      float(phrase.get("theta", 0.0))) if phrase else None
+        self.psi = np.full((int(phrase["levels"]) if phrase else 0, len(_PHRASE_EDGES) + 1, len(_CONF_EDGES) + 1),
+                           init)
+        self._tables = {"theta": self.theta, "phi": self.phi, "psi": self.psi}
         bias = config.get("bias")
         self.bias_rate = float(bias["lr"]) if bias else 0.0
         self.bias_warmup = float(bias.get("warmup", 0)) if bias else 0.0
@@ -169,6 +180,15 @@ class TokenMixer:
                 q *= 1.0 - lam
                 q[token] += lam
                 trace["stages"].append(("phi", cell, lam, np.array([token]), np.ones(1)))
+        if self.phrase is not None:
+            guess = self.phrase.predicted()
+            if guess is not None and guess[0] < q.shape[0]:
+                token, level, run = guess
+                cell = (level, _bucket(run, _PHRASE_EDGES), conf)
+                lam = _sigmoid(self.psi[cell])
+                q *= 1.0 - lam
+                q[token] += lam
+                trace["stages"].append(("psi", cell, lam, np.array([token]), np.ones(1)))
         trace["mixed"] = q
         if self.bias is not None:
             q = q * self.exp_bias[:q.shape[0]]
@@ -208,6 +228,8 @@ class TokenMixer:
             self.ngram.update(token)
         if self.match is not None:
             self.match.update(token)
+        if self.phrase is not None:
+            self.phrase.update(token)
         self.steps += 1
         self._proposal = None
 
@@ -228,7 +250,7 @@ class TokenMixer:
         for k in range(len(stages) - 1, -1, -1):
             table, cell, lam, _, _ = stages[k]
             grad = -scale * (s_y[k] - values[k]) / final * lam * (1.0 - lam)
-            target = self.theta if table == "theta" else self.phi
+            target = self._tables[table]
             target[cell] -= self.learn_rate * grad
             scale *= 1.0 - lam
         llm = trace.get("llm")

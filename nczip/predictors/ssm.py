@@ -107,7 +107,10 @@ class OnlineSSM:
         # One flat leaf for all the small parameters: one Adam update instead of 21.
         self.flat = torch.cat([value.reshape(-1) for _, value in core]).requires_grad_(True)
         self._shapes = [(name, tuple(value.shape)) for name, value in core]
-        self.opt = torch.optim.Adam([self.flat], lr=self.lr)
+        # Adam moments; torch.optim.Adam is not used because constructing it imports torch's
+        # compiler stack (1.5 s per chunk) and its step goes through a dynamo wrapper.
+        self._flat_m = torch.zeros_like(self.flat)
+        self._flat_v = torch.zeros_like(self.flat)
         # Adam moments of the input embedding, updated on the rows a block used only (lazy Adam).
         self._m = torch.zeros_like(self.embed)
         self._v = torch.zeros_like(self.embed)
@@ -216,11 +219,11 @@ class OnlineSSM:
         xn = x * torch.rsqrt((x * x).mean(-1, keepdim=True) + _EPS) * params["norm_f"]
         logits = xn @ params["out_w"][:classes].T + params["out_b"][:classes]
         loss = torch.nn.functional.cross_entropy(logits, targets)
-        self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        self.opt.step()
         self._steps += 1
         with torch.no_grad():
+            self._adam_rows(self.flat, self.flat.grad, self._flat_m, self._flat_v)
+            self.flat.grad = None
             m, v = self._m[rows], self._v[rows]
             self._adam_rows(embed, embed.grad, m, v)
             self.embed[rows] = embed
@@ -228,7 +231,7 @@ class OnlineSSM:
             self._v[rows] = v
 
     def _adam_rows(self, data: Any, grad: Any, m: Any, v: Any) -> None:
-        """Adam (same hyper-parameters as the core) on some rows of the embedding."""
+        """One Adam step (lr, betas 0.9/0.999, eps 1e-8) on ``data`` in place."""
         beta1, beta2, eps = 0.9, 0.999, 1e-8
         m.mul_(beta1).add_(grad, alpha=1.0 - beta1)
         v.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
