@@ -6,9 +6,9 @@ description below is the intent; what a variant really is gets read back from th
 wrote (level, chunk size, predictor configuration) and the report prints how each differs from
 the baseline, so a stale description cannot pass unnoticed.
 
-Today nczip has one predictor (``bytes-ppm/1``, byte contexts of order 0..max_order) and chunking,
-so the components that can be switched off with existing options are the high context orders
-(a lower level's model, at the baseline's chunk size) and context across 64 KiB (small chunks).
+The fast levels' token models (``nczip -3``: type counts, n-gram tables, bias head, learned
+mixing and the online SSM) are switched with nczip's expert option ``--with``; the phrase
+hierarchy with ``--tiling``.
 """
 
 from __future__ import annotations
@@ -26,15 +26,22 @@ class Variant:
     args: tuple[str, ...]  # nczip arguments (level first)
 
 
-BASELINE = Variant("full", "nothing (the level-3 predictor set)", ("-3",))
+BASELINE = Variant("full", "nothing (level 3: counts, n-grams, bias head, mixer, SSM)", ("-3",))
 
 VARIANTS: tuple[Variant, ...] = (
     BASELINE,
-    Variant("no-order-5", "order-5 byte contexts (level 2's model at level 3's chunk size)", ("-2", "--chunk-size", "4M")),
-    Variant("no-order-4-5", "order-4 and -5 byte contexts (level 1's model)", ("-1", "--chunk-size", "4M")),
-    Variant("no-long-context", "context beyond 64 KiB (64 KiB chunks)", ("-3", "--chunk-size", "64K")),
-    # A later component adds one line here, e.g. once the online SSM has an off switch:
-    # Variant("no-ssm", "the online SSM predictor", ("-3", "--predictor-off", "ssm")),
+    Variant("no-ssm", "the online SSM", ("-3", "--with", "ngram,bias,mixer")),
+    Variant("ssm+counts", "n-grams, bias head and mixer learning", ("-3", "--with", "ssm")),
+    Variant("counts", "everything but the types' counts (the frequency baseline)", ("-3", "--with", "none")),
+    Variant("+phrases", "nothing; adds the Fibonacci phrase hierarchy", ("-3", "--tiling", "fibonacci")),
+)
+
+#: The phrase hierarchy's tilings (issue 8), on level 1's models in one chunk per file.
+TILING_VARIANTS: tuple[Variant, ...] = (
+    Variant("no-phrases", "the phrase hierarchy", ("-1", "--chunk-size", "64M")),
+    Variant("fibonacci", "nothing (Fibonacci tiling)", ("-1", "--chunk-size", "64M", "--tiling", "fibonacci")),
+    Variant("period5", "the quasi-periodic tiling (period-5 instead)", ("-1", "--chunk-size", "64M", "--tiling", "period5")),
+    Variant("none", "any tiling (every position at every level)", ("-1", "--chunk-size", "64M", "--tiling", "none")),
 )
 
 #: The LLM level's ensemble (nczip/predictors/mixer.py), one component added at a time through
@@ -49,7 +56,7 @@ LLM_VARIANTS: tuple[Variant, ...] = (
     Variant("+mixer", "skip", ("-9", "--with", "ngram,match,bias,mixer")),
     Variant("+skip", "nothing (every component on)", ("-9", "--with", "ngram,match,bias,mixer,skip")),
 )
-GROUPS = {"fast": VARIANTS, "llm": LLM_VARIANTS}
+GROUPS = {"fast": VARIANTS, "llm": LLM_VARIANTS, "tiling": TILING_VARIANTS}
 
 
 def label(variant: Variant) -> str:

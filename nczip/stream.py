@@ -215,17 +215,32 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
 
 def backend_identity(config: dict) -> str:
     """What must match for bit-exact model floats: the llama.cpp build and CPU features at the LLM
-    levels, torch's build and CPU capability where the online SSM runs, nothing otherwise (the
-    tokenizer and the count-based models are exact)."""
+    levels, torch's build and CPU capability where the online SSM runs, and numpy's version and
+    SIMD dispatch wherever the token mixer runs (its exp/log kernels differ between instruction
+    sets). Empty for the byte model, which needs none of them."""
+    parts = []
     if "llm" in config:
         from .predictors.llm import backend_identity as llm_backend
 
-        return llm_backend()
+        parts.append(llm_backend())
     if uses_ssm(config):
         from .predictors.ssm import backend_identity as ssm_backend
 
-        return ssm_backend()
-    return ""
+        parts.append(ssm_backend())
+    if "llm" in config or "tokens" in config:
+        parts.append(_numpy_identity())
+    return "; ".join(parts)
+
+
+def _numpy_identity() -> str:
+    import numpy as np
+
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+        simd = [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
+    except ImportError:  # numpy < 2
+        simd = []
+    return f"numpy {np.__version__} {simd[-1] if simd else 'baseline'}"
 
 
 def _explain_backend(chunks: Iterator[bytes], identity: dict, config: dict) -> Iterator[bytes]:

@@ -216,7 +216,7 @@ class OnlineSSM:
         for k, (conv0, h0) in enumerate(self._start_states):
             layer = {name.split(".", 1)[1]: v for name, v in params.items() if name.startswith(f"{k}.")}
             x = x + self._block_layer(layer, x, torch.from_numpy(conv0), torch.from_numpy(h0))
-        xn = x * torch.rsqrt((x * x).mean(-1, keepdim=True) + _EPS) * params["norm_f"]
+        xn = torch.nn.functional.rms_norm(x, (self.dm,), params["norm_f"], _EPS)
         logits = xn @ params["out_w"][:classes].T + params["out_b"][:classes]
         loss = torch.nn.functional.cross_entropy(logits, targets)
         loss.backward()
@@ -244,15 +244,12 @@ class OnlineSSM:
         torch = self.torch
         F = torch.nn.functional
         di, ds, r = self.di, self.ds, self.dt_rank
-        xn = x * torch.rsqrt((x * x).mean(-1, keepdim=True) + _EPS) * p["norm"]
+        xn = F.rms_norm(x, (self.dm,), p["norm"], _EPS)
         uz = xn @ p["w_in"].T
         u, z = uz[:, :di], uz[:, di:]
-        padded = torch.cat((conv0, u))  # (conv-1+T, di)
+        padded = torch.cat((conv0, u)).T[None]  # (1, di, conv-1+T)
+        uc = F.silu(F.conv1d(padded, p["conv_w"][:, None, :], p["conv_b"], groups=di)[0].T)
         t = x.shape[0]
-        conv = p["conv_b"]
-        for k in range(self.conv):
-            conv = conv + padded[k:k + t] * p["conv_w"][:, k]
-        uc = F.silu(conv)
         proj = uc @ p["w_x"].T
         dt = F.softplus(proj[:, :r] @ p["w_dt"].T + p["b_dt"])
         log_decay = -torch.exp(p["a_log"]) * dt  # (T, di)
