@@ -201,7 +201,7 @@ def info(files: tuple[str, ...]) -> None:
             f"file:            {name}",
             f"format version:  {header.version}",
             f"level:           {header.level}",
-            f"predictor:       {header.config.get('predictor', {}).get('name', '?')}",
+            f"predictors:      {_predictors(header.config)}",
             f"model:           {model.get('name', 'none') if model else 'none (model-free level)'}",
         ]
         if model.get("sha256"):
@@ -224,6 +224,19 @@ def info(files: tuple[str, ...]) -> None:
 
 #: what a per-file failure may be; anything else is a bug, still reported in one line
 _EXPECTED = (Failure, NczError, OSError, MemoryError)
+
+
+def _predictors(config: dict) -> str:
+    """The models a container's configuration names, e.g. ``counts + ngram + bias + mixer + ssm/1``."""
+    tokens = config.get("tokens")
+    if "llm" in config:
+        parts = [config["llm"].get("name", "llm"), *config.get("ensemble", {})]
+    elif tokens is not None:
+        parts = ["counts", *tokens.get("ensemble", {}), *([tokens["ssm"].get("name", "ssm")] if tokens.get("ssm") else [])]
+    else:
+        parts = []
+    byte_model = config.get("predictor", {}).get("name", "?")
+    return f"{' + '.join(parts)}; non-text: {byte_model}" if parts else byte_model
 
 
 def _report(name: str, exc: BaseException) -> None:

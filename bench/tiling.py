@@ -1,0 +1,101 @@
+"""Phrase hierarchy A/B: the same fast-level models with no phrases, Fibonacci, period-5 and no tiling.
+
+Run: ``python -m bench.tiling --file F [--file G ...] [--level 1] [--tilings ...] [--json OUT]``.
+
+Each file is one chunk (the claim under test is that the Fibonacci hierarchy's advantage grows
+with the input, so the models must see all of it). The figure per variant is the ideal code
+length of the chunk's symbol stream under the level's token models (``-sum log2 q``; the range
+coder adds ~0.01 % at these levels, see ``nczip -v``), plus, per hierarchy level, how many tokens
+that level predicted as the deepest active match and how many of those came true: where the
+hierarchy finds its long repeats. The real codec round trip of ``--tiling`` is pinned by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nczip.levels import level_config
+from nczip.models import default_model
+from nczip.predictors import build_predictor
+from nczip.predictors.compact import CompactTokenModel
+from nczip.predictors.llm import LlamaModel
+from nczip.tokens import segment, to_compact_symbols
+
+VARIANTS = ("no-phrases", "fibonacci", "period5", "none")
+
+
+def run_one(data: bytes, level: int, variant: str, vocab: LlamaModel) -> dict[str, Any]:
+    config, _ = level_config(level, tiling=None if variant == "no-phrases" else variant)
+    segments = segment(data, vocab.tokenize, vocab.pieces())
+    symbols = to_compact_symbols(segments)
+    model = CompactTokenModel(vocab.codable(), build_predictor(config["predictor"]),
+                              any(s.tokens is None for s in segments), config["tokens"])
+    bits = 0.0
+    started = time.monotonic()
+    for symbol in symbols:
+        p = model.predict()
+        bits -= math.log2(float(p[symbol]) / float(np.cumsum(p)[-1]))
+        model.update(symbol)
+    seconds = time.monotonic() - started
+    row: dict[str, Any] = {"variant": variant, "bits": bits, "bytes": bits / 8, "bpb": bits / max(1, len(data)),
+                           "seconds": seconds, "tokens": model.tokens}
+    phrase = model.mixer.phrase
+    if phrase is not None:
+        row["level_tries"] = phrase.tries.tolist()
+        row["level_hits"] = phrase.hits.tolist()
+        row["codebook_entries"] = [len(book) for book in phrase._books]
+    return row
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    lines = ["| input | bytes | variant | ideal bytes | vs no phrases | vs fibonacci | s |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
+    for result in results:
+        rows = {row["variant"]: row for row in result["rows"]}
+        base, fib = rows.get("no-phrases"), rows.get("fibonacci")
+        for row in result["rows"]:
+            vs_base = f"{row['bytes'] - base['bytes']:+,.0f}" if base else ""
+            vs_fib = f"{row['bytes'] - fib['bytes']:+,.0f}" if fib else ""
+            lines.append(f"| {result['file']} | {result['input_bytes']:,} | {row['variant']} | {row['bytes']:,.0f} | "
+                         f"{vs_base} | {vs_fib} | {row['seconds']:.0f} |")
+    lines += ["", "Deepest active level per token (predictions / correct), by hierarchy level 0-9 "
+              "(phrase lengths 2, 3, 5, ..., 144 tokens):", ""]
+    for result in results:
+        for row in result["rows"]:
+            if "level_tries" in row:
+                cells = ", ".join(f"{t}/{h}" for t, h in zip(row["level_tries"], row["level_hits"]))
+                lines.append(f"- {result['file']} {row['variant']}: {cells}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", action="append", required=True, help="input file (repeatable)")
+    parser.add_argument("--level", type=int, default=1, choices=(1, 2, 3))
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"subset of {','.join(VARIANTS)}")
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args()
+    vocab = LlamaModel.load(default_model().path, vocab_only=True)
+    results = []
+    for path in args.file:
+        data = Path(path).read_bytes()
+        rows = []
+        for variant in args.variants.split(","):
+            rows.append(run_one(data, args.level, variant, vocab))
+            print(f"{Path(path).name} {variant}: {rows[-1]['bytes']:,.0f} B ideal, {rows[-1]['seconds']:.0f} s",
+                  flush=True)
+        results.append({"file": Path(path).name, "input_bytes": len(data), "level": args.level, "rows": rows})
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
