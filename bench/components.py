@@ -1,6 +1,10 @@
-"""Phrase hierarchy A/B: the same fast-level models with no phrases, Fibonacci, period-5 and no tiling.
+"""Fast-level A/B in one process: phrase tilings (issue 8) or SSM components (issue 7), ideal sizes.
 
-Run: ``python -m bench.tiling --file F [--file G ...] [--level 1] [--tilings ...] [--json OUT]``.
+Run: ``python -m bench.components --file F [--file G ...] [--level 1] [--group tiling|ssm] [--json OUT]``.
+
+Group ``tiling``: the same fast-level models with no phrases, Fibonacci, period-5 and no tiling.
+Group ``ssm`` (use ``--level 3``): the level's full set, without the SSM, the SSM with the type
+counts only, and the counts alone (the frequency baseline).
 
 Each file is one chunk (the claim under test is that the Fibonacci hierarchy's advantage grows
 with the input, so the models must see all of it). The figure per variant is the ideal code
@@ -28,11 +32,18 @@ from nczip.predictors.compact import CompactTokenModel
 from nczip.predictors.llm import LlamaModel
 from nczip.tokens import segment, to_compact_symbols
 
-VARIANTS = ("no-phrases", "fibonacci", "period5", "none")
+#: name -> (components, tiling); None = the level's default
+GROUPS: dict[str, dict[str, tuple[list[str] | None, str | None]]] = {
+    "tiling": {"no-phrases": (None, None), "fibonacci": (None, "fibonacci"), "period5": (None, "period5"),
+               "none": (None, "none")},
+    "ssm": {"full": (None, None), "no-ssm": (["ngram", "bias", "mixer"], None), "ssm+counts": (["ssm"], None),
+            "counts": ([], None)},
+}
 
 
-def run_one(data: bytes, level: int, variant: str, vocab: LlamaModel) -> dict[str, Any]:
-    config, _ = level_config(level, tiling=None if variant == "no-phrases" else variant)
+def run_one(data: bytes, level: int, variant: str, spec: tuple[list[str] | None, str | None],
+            vocab: LlamaModel) -> dict[str, Any]:
+    config, _ = level_config(level, spec[0], spec[1])
     segments = segment(data, vocab.tokenize, vocab.pieces())
     symbols = to_compact_symbols(segments)
     model = CompactTokenModel(vocab.codable(), build_predictor(config["predictor"]),
@@ -55,16 +66,16 @@ def run_one(data: bytes, level: int, variant: str, vocab: LlamaModel) -> dict[st
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
-    lines = ["| input | bytes | variant | ideal bytes | vs no phrases | vs fibonacci | s |",
-             "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
+    lines = ["| input | bytes | variant | ideal bytes | bpb | vs first row | vs fibonacci | s |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     for result in results:
         rows = {row["variant"]: row for row in result["rows"]}
-        base, fib = rows.get("no-phrases"), rows.get("fibonacci")
+        base, fib = result["rows"][0], rows.get("fibonacci")
         for row in result["rows"]:
-            vs_base = f"{row['bytes'] - base['bytes']:+,.0f}" if base else ""
+            vs_base = f"{row['bytes'] - base['bytes']:+,.0f}"
             vs_fib = f"{row['bytes'] - fib['bytes']:+,.0f}" if fib else ""
             lines.append(f"| {result['file']} | {result['input_bytes']:,} | {row['variant']} | {row['bytes']:,.0f} | "
-                         f"{vs_base} | {vs_fib} | {row['seconds']:.0f} |")
+                         f"{row['bpb']:.4f} | {vs_base} | {vs_fib} | {row['seconds']:.0f} |")
     lines += ["", "Deepest active level per token (predictions / correct), by hierarchy level 0-9 "
               "(phrase lengths 2, 3, 5, ..., 144 tokens):", ""]
     for result in results:
@@ -79,7 +90,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", action="append", required=True, help="input file (repeatable)")
     parser.add_argument("--level", type=int, default=1, choices=(1, 2, 3))
-    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"subset of {','.join(VARIANTS)}")
+    parser.add_argument("--group", default="tiling", choices=sorted(GROUPS))
+    parser.add_argument("--variants", help="comma-separated subset of the group's variants")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
     vocab = LlamaModel.load(default_model().path, vocab_only=True)
@@ -87,8 +99,9 @@ def main() -> None:
     for path in args.file:
         data = Path(path).read_bytes()
         rows = []
-        for variant in args.variants.split(","):
-            rows.append(run_one(data, args.level, variant, vocab))
+        group = GROUPS[args.group]
+        for variant in args.variants.split(",") if args.variants else group:
+            rows.append(run_one(data, args.level, variant, group[variant], vocab))
             print(f"{Path(path).name} {variant}: {rows[-1]['bytes']:,.0f} B ideal, {rows[-1]['seconds']:.0f} s",
                   flush=True)
         results.append({"file": Path(path).name, "input_bytes": len(data), "level": args.level, "rows": rows})
