@@ -7,8 +7,8 @@ types seen so far, or NEW_TYPE followed by the new type's id. In TOKEN mode the 
 
 with the escape and new-type probabilities estimated from their rates so far (Krichevsky-
 Trofimov) and the known types' share from the token mixer (:mod:`nczip.predictors.mixer`), whose
-dense base is the online SSM (:mod:`nczip.predictors.ssm`) geometrically mixed with the types'
-counts when the level has an SSM, and the counts alone otherwise; the n-gram tables and the bias head refine it as at the LLM levels.
+dense base is the online SSM (:mod:`nczip.predictors.ssm`) when the level has one and the types'
+counts otherwise; the n-gram tables and the bias head refine it as at the LLM levels.
 
 A new type's id is coded against a Zipf prior over the ids not seen yet, ``(id + offset)^-alpha``:
 byte-pair merges are numbered roughly by frequency, so low ids are likelier. Measured on enwik8's
@@ -26,7 +26,7 @@ import numpy as np
 
 from ..tokens import FIRST_RANK, NEW_TYPE, RAW_ESCAPE, SymbolMode
 from .bytecontext import ByteContextModel
-from .mixer import GeometricMix, TokenMixer
+from .mixer import TokenMixer
 from .tokenstream import RawSpans
 
 
@@ -66,10 +66,7 @@ class CompactTokenModel:
         if ssm:
             from .ssm import OnlineSSM
 
-            self.ssm: Any = OnlineSSM(n_vocab, **{k: v for k, v in ssm.items() if k not in ("name", "mix")})
-            mix = ssm.get("mix", {"init": [0.2, 0.8], "lr": 0.005})
-            self.dense = GeometricMix(mix["init"], mix["lr"])
-            self.counts = np.zeros(n_vocab)
+            self.ssm: Any = OnlineSSM(n_vocab, **{k: v for k, v in ssm.items() if k != "name"})
         else:
             self.ssm = None
         new = config.get("new_types", {})
@@ -98,7 +95,7 @@ class CompactTokenModel:
         out[RAW_ESCAPE] = (self._escapes + 0.5) / total if self.allow_escape else 0.0
         out[NEW_TYPE] = (self._new + 0.5) / total
         if n:
-            q = self.mixer.predict(self._dense(n) if self.ssm is not None else None)
+            q = self.mixer.predict(self.ssm.log_probs(n) if self.ssm is not None else None)
             known = self._steps - self._escapes - self._new
             np.multiply(q, (known + 0.5) / total, out=out[FIRST_RANK:])
         return out
@@ -127,19 +124,10 @@ class CompactTokenModel:
         else:
             self.mode = self.raw.update(mode, symbol)
 
-    def _dense(self, n: int) -> np.ndarray:
-        """The SSM and the types' counts (add-1/2), geometrically mixed."""
-        counts = self.counts[:n] + 0.5
-        log_counts = np.log(counts / float(np.cumsum(counts)[-1]))
-        return self.dense.mix([self.ssm.log_probs(n), log_counts])
-
     def _learn(self, rank: int, known: bool) -> None:
         self.tokens += 1
         n = len(self.types)
         self.mixer.size = n
         self.mixer.update(rank, learn=known)
         if self.ssm is not None:
-            if known:
-                self.dense.learn(rank)
-            self.counts[rank] += 1.0
             self.ssm.update(rank, n)

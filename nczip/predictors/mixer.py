@@ -56,6 +56,7 @@ _MATCH_EDGES = (8, 12, 16, 24, 32)  # match length -> 6 buckets
 _PHRASE_EDGES = (4, 8, 16, 32, 64)  # phrase match length (tokens matched so far) -> 6 buckets
 _SKIP_ORDER_EDGES = (4, 8, 16)  # order of a deterministic n-gram context -> 4 buckets (x 2 counts)
 _N_NGRAM_SKIP = 2 * (len(_SKIP_ORDER_EDGES) + 1)
+_ONE = np.ones(1)
 
 
 def _sigmoid(x: float) -> float:
@@ -162,33 +163,32 @@ class TokenMixer:
         trace["base"] = base
         conf = _bucket(float(base.max()), _CONF_EDGES) if log_probs is not None else 0
         q = base.copy()
+        # q is kept as scale * q: a stage's (1 - lambda) goes into the scalar, its lambda * s onto
+        # the few tokens it saw, so a stage costs O(support), not O(vocabulary).
+        scale = 1.0
+        stages: list[tuple[str, tuple[int, ...], np.ndarray, np.ndarray]] = []
         if self.ngram is not None:
             hits = self._hits if self._hits_fresh else self.ngram.hits()
             self._hits_fresh = False
             for hit in hits:
                 cell = (self.ngram.orders.index(hit.order), _bucket(hit.total, _COUNT_EDGES), conf)
-                lam = _sigmoid(self.theta[cell])
-                s = hit.counts / hit.total
-                q *= 1.0 - lam
-                q[hit.tokens] += lam * s
-                trace["stages"].append(("theta", cell, lam, hit.tokens, s))
+                stages.append(("theta", cell, hit.tokens, hit.counts / hit.total))
         if self.match is not None:
             token = self.match.predicted()
             if token is not None and self.codable[token]:
-                cell = (_bucket(self.match.length, _MATCH_EDGES), conf)
-                lam = _sigmoid(self.phi[cell])
-                q *= 1.0 - lam
-                q[token] += lam
-                trace["stages"].append(("phi", cell, lam, np.array([token]), np.ones(1)))
+                stages.append(("phi", (_bucket(self.match.length, _MATCH_EDGES), conf), np.array([token]), _ONE))
         if self.phrase is not None:
             guess = self.phrase.predicted()
             if guess is not None and guess[0] < q.shape[0]:
                 token, level, run = guess
-                cell = (level, _bucket(run, _PHRASE_EDGES), conf)
-                lam = _sigmoid(self.psi[cell])
-                q *= 1.0 - lam
-                q[token] += lam
-                trace["stages"].append(("psi", cell, lam, np.array([token]), np.ones(1)))
+                stages.append(("psi", (level, _bucket(run, _PHRASE_EDGES), conf), np.array([token]), _ONE))
+        for table, cell, tokens, s in stages:
+            lam = _sigmoid(self._tables[table][cell])
+            scale *= 1.0 - lam
+            q[tokens] += (lam / scale) * s
+            trace["stages"].append((table, cell, lam, tokens, s))
+        if scale != 1.0:
+            q *= scale
         trace["mixed"] = q
         if self.bias is not None:
             q = q * self.exp_bias[:q.shape[0]]
@@ -260,38 +260,3 @@ class TokenMixer:
             grad_tau = -scale * float(base[token]) * (float(log_probs[token]) - expected) / final
             self.tau = min(3.0, max(0.3, self.tau - self.tau_rate * grad_tau))
 
-
-class GeometricMix:
-    """``softmax(sum_k w_k L_k)`` over dense log-probability vectors, weights learned online.
-
-    The gradient of code length is exact and cheap: ``d(-log q(y))/d w_k = E_q[L_k] - L_k(y)``.
-    Used where two dense models of different maturity meet (the online SSM, which starts knowing
-    nothing, and the type counts, which are right from the first tokens): the weights move from
-    the counts to the SSM as the SSM learns, without a hand-set schedule.
-    """
-
-    def __init__(self, init: list[float], lr: float) -> None:
-        self.weights = np.array(init, dtype=np.float64)
-        self.lr = float(lr)
-        self._logs: list[np.ndarray] = []
-        self._q: np.ndarray | None = None
-
-    def mix(self, logs: list[np.ndarray]) -> np.ndarray:
-        """Normalised log-probabilities of the mixture."""
-        z = self.weights[0] * logs[0]
-        for w, log in zip(self.weights[1:], logs[1:]):
-            z += w * log
-        z -= z.max()
-        q = np.exp(z)
-        total = float(np.cumsum(q)[-1])
-        q /= total
-        self._logs, self._q = logs, q
-        return z - math.log(total)
-
-    def learn(self, symbol: int) -> None:
-        if self._q is None:
-            return
-        for k, log in enumerate(self._logs):
-            expected = float(np.cumsum(self._q * log)[-1])  # sequential sum: the same on every run
-            self.weights[k] -= self.lr * (expected - float(log[symbol]))
-        self._q = None

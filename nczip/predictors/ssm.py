@@ -122,6 +122,8 @@ class OnlineSSM:
         self.np_layers = [{name.split(".", 1)[1]: v for name, v in views.items() if name.startswith(f"{k}.")}
                           for k in range(self.n_layers)]
         self.counts = np.zeros(self.capacity)  # occurrences of each type, to share the rare class
+        self.log_counts = np.zeros(self.capacity)  # their logs, kept up to date one type at a time
+        self._rare_total = 0.0  # occurrences of the types in the shared class
         # Recurrent state: per layer the last conv-1 inputs and the scan state.
         self.conv_state = [np.zeros((conv - 1, di), np.float32) for _ in range(self.n_layers)]
         self.scan_state = [np.zeros((di, ds), np.float32) for _ in range(self.n_layers)]
@@ -186,15 +188,17 @@ class OnlineSSM:
         logits -= math.log(float(np.cumsum(np.exp(logits))[-1]))
         if n < self.shortlist:
             return logits
-        rare = self.counts[self.shortlist - 1:n]
         out = np.empty(n)
         out[:k - 1] = logits[:k - 1]
-        out[k - 1:] = logits[k - 1] + np.log(rare / float(np.cumsum(rare)[-1]))
+        np.add(self.log_counts[k - 1:n], logits[k - 1] - math.log(self._rare_total), out=out[k - 1:])
         return out
 
     def update(self, compact_id: int, n: int) -> None:
         """Learn that type ``compact_id`` came next (``n`` types known, this one included)."""
-        self.counts[compact_id] += 1.0
+        count = self.counts[compact_id] = self.counts[compact_id] + 1.0
+        self.log_counts[compact_id] = math.log(count)
+        if compact_id >= self.shortlist - 1:
+            self._rare_total += 1.0
         self._inputs.append(self._prev_row)
         self._targets.append(min(compact_id, self.shortlist - 1))
         if len(self._targets) == self.block:
