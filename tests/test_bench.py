@@ -193,3 +193,20 @@ def test_device_mode_records_the_gpu(tiny: Path, tmp_path: Path, monkeypatch: py
 def test_device_mode_without_a_gpu_refuses(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("bench.machine.gpus", lambda: [])
     assert main(["--device", "--file", str(tiny), "--out", str(tmp_path / "out")]) == 2
+
+
+@pytest.mark.parametrize("group,level", [("tiling", 1), ("ssm", 3)])
+def test_components_ab_reports_every_variant(tmp_path: Path, group: str, level: int) -> None:
+    from bench.components import GROUPS
+
+    sample = tmp_path / "sample.txt"
+    sample.write_bytes((CORPORA / "alice29.txt").read_bytes()[:3000])
+    out = tmp_path / "ab.json"
+    done = subprocess.run([sys.executable, "-m", "bench.components", "--file", str(sample), "--level", str(level),
+                           "--group", group, "--json", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())[0]["rows"]
+    assert [row["variant"] for row in rows] == list(GROUPS[group])
+    assert all(0 < row["bpb"] < 8 for row in rows)
+    assert "| sample.txt | 3,000 |" in done.stdout
