@@ -24,7 +24,7 @@ import click
 
 from . import __version__
 from .errors import NczError
-from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL
+from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL, level_config
 from .progress import ProgressLine, human_bytes
 from .stream import Summary, compress_stream, decompress_stream, scan_container
 
@@ -132,6 +132,10 @@ def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force:
              stats_json: str | None) -> None:
     """Compress FILES (or stdin) to FILE.ncz."""
     chosen = None if components is None else [c for c in components.split(",") if c and c != "none"]
+    try:
+        level_config(level, chosen, tiling)
+    except ValueError as exc:
+        raise click.UsageError(f"--with: {exc}") from None
 
     def work(src: BinaryIO, dst: BinaryIO, progress: ProgressLine) -> Summary:
         summary = compress_stream(src, dst, level=level, threads=threads, chunk_size=chunk_size,

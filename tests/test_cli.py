@@ -167,3 +167,11 @@ def _run_with_tty_stdout(args: list[str]) -> tuple[int, bytes]:
 def test_refuses_to_write_compressed_data_to_a_terminal():
     status, seen = _run_with_tty_stdout(["-1"])
     assert status == 1 and b"terminal" in seen and b"\x89NCZ" not in seen
+
+
+def test_unknown_model_component_is_a_usage_error(workdir):
+    (workdir / "a.txt").write_bytes(b"some text\n")
+    done = run_nczip("-9", "--with", "ssm", "a.txt", cwd=workdir)
+    assert done.returncode == 2
+    assert b"--with: unknown ensemble component(s): ssm" in done.stderr
+    assert b"Traceback" not in done.stderr and not (workdir / "a.txt.ncz").exists()
