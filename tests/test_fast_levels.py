@@ -114,8 +114,7 @@ def test_ssm_block_training_form_equals_the_recurrent_prediction_form():
         recurrent.append(ssm._x.copy())
     params = ssm._views(ssm.flat.detach())
     x = torch.from_numpy(ssm.np_embed[inputs])
-    for k, (conv0, h0) in enumerate(start):
-        layer = {name.split(".", 1)[1]: v for name, v in params.items() if name.startswith(f"{k}.")}
+    for layer, (conv0, h0) in zip(ssm._layers(params), start):
         x = x + ssm._block_layer(layer, x, torch.from_numpy(conv0), torch.from_numpy(h0))
     block = torch.nn.functional.rms_norm(x, (ssm.dm,), params["norm_f"], 1e-6).numpy()
     assert np.allclose(block, np.array(recurrent), atol=1e-4)

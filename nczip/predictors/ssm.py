@@ -104,7 +104,7 @@ class OnlineSSM:
                 ("d", init(di, value=1.0)),
                 ("w_out", init(dm, di, scale=0.5 / math.sqrt(di))),
             )]
-        # One flat leaf for all the small parameters: one Adam update instead of 21.
+        # One flat leaf for all the small parameters: one Adam update instead of one per tensor.
         self.flat = torch.cat([value.reshape(-1) for _, value in core]).requires_grad_(True)
         self._shapes = [(name, tuple(value.shape)) for name, value in core]
         # Adam moments; torch.optim.Adam is not used because constructing it imports torch's
@@ -119,8 +119,7 @@ class OnlineSSM:
         self.np_embed = self.embed.numpy()
         views = self._views(self.flat.detach().numpy())
         self.np_norm_f, self.np_out_w, self.np_out_b = views["norm_f"], views["out_w"], views["out_b"]
-        self.np_layers = [{name.split(".", 1)[1]: v for name, v in views.items() if name.startswith(f"{k}.")}
-                          for k in range(self.n_layers)]
+        self.np_layers = self._layers(views)
         self.counts = np.zeros(self.capacity)  # occurrences of each type, to share the rare class
         self.log_counts = np.zeros(self.capacity)  # their logs, kept up to date one type at a time
         self._rare_total = 0.0  # occurrences of the types in the shared class
@@ -133,10 +132,6 @@ class OnlineSSM:
         self._prev_row = 0
         self._x = self._advance(0)  # final hidden state after the start symbol
 
-    def spec(self) -> dict[str, Any]:
-        return {"name": self.NAME, "dm": self.dm, "di": self.di, "ds": self.ds, "layers": self.n_layers,
-                "conv": self.conv, "dt_rank": self.dt_rank, "shortlist": self.shortlist, "block": self.block, "lr": self.lr}
-
     def _views(self, flat: Any) -> dict[str, Any]:
         """The named parameters as views (reshaped slices) of the flat buffer, numpy or torch."""
         out, pos = {}, 0
@@ -145,6 +140,15 @@ class OnlineSSM:
             out[name] = flat[pos:pos + size].reshape(shape)
             pos += size
         return out
+
+    def _layers(self, views: dict[str, Any]) -> list[dict[str, Any]]:
+        """Per layer, its parameters by short name (``"0.w_in"`` -> ``layers[0]["w_in"]``)."""
+        layers: list[dict[str, Any]] = [{} for _ in range(self.n_layers)]
+        for name, value in views.items():
+            index, _, short = name.partition(".")
+            if short:
+                layers[int(index)][short] = value
+        return layers
 
     # -- recurrent prediction (numpy) ------------------------------------------------------------
     def _snapshot(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -217,8 +221,7 @@ class OnlineSSM:
         embed = self.embed[rows].requires_grad_(True)
         params = self._views(self.flat)
         x = torch.nn.functional.embedding(where, embed)
-        for k, (conv0, h0) in enumerate(self._start_states):
-            layer = {name.split(".", 1)[1]: v for name, v in params.items() if name.startswith(f"{k}.")}
+        for layer, (conv0, h0) in zip(self._layers(params), self._start_states):
             x = x + self._block_layer(layer, x, torch.from_numpy(conv0), torch.from_numpy(h0))
         xn = torch.nn.functional.rms_norm(x, (self.dm,), params["norm_f"], _EPS)
         logits = xn @ params["out_w"][:classes].T + params["out_b"][:classes]
