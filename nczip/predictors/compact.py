@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import NczError
 from ..tokens import FIRST_RANK, NEW_TYPE, RAW_ESCAPE, SymbolMode
 from .bytecontext import ByteContextModel
 from .mixer import TokenMixer
@@ -66,6 +67,9 @@ class CompactTokenModel:
         if ssm:
             from .ssm import OnlineSSM
 
+            if ssm.get("name") != OnlineSSM.NAME:
+                raise NczError(f"this file's SSM ({ssm.get('name')}) is not one this version of nczip runs"
+                               f" ({OnlineSSM.NAME})")
             self.ssm: Any = OnlineSSM(n_vocab, **{k: v for k, v in ssm.items() if k != "name"})
         else:
             self.ssm = None

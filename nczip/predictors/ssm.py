@@ -9,171 +9,111 @@ Architecture, per layer (pre-norm residual): ``x += W_out((y + D*u) * silu(z))``
 ``u, z = W_in rmsnorm(x)``, ``u`` goes through a causal depthwise convolution and silu, and
 ``y`` is the selective scan ``h_t = exp(dt_t * a) h_{t-1} + dt_t u_t B_t^T``, ``y_t = h_t C_t``
 with ``dt_t = softplus(W_dt(W_x u_t)) ``, ``B_t, C_t = W_x u_t`` (input-dependent, hence
-"selective"). The decay ``a`` is one scalar per channel (the Mamba-2 simplification), which lets
-training use the block form below with a T x T x channels tensor instead of T x channels x state.
+"selective"). The decay ``a`` is one scalar per channel (the Mamba-2 simplification).
 
 The output layer is the cost of a 49,152-token vocabulary, so the model works on a *compact
-vocabulary*: the token types seen so far in this chunk, numbered in order of first appearance.
-Its logits are the final hidden state against the tied embedding rows of those types only (a
-32 x n product, n ~ 19k types on enwik8's first MB rather than 49k), and a new type is announced
-by the caller's NEW symbol, not by this model. Embedding and output are tied so a type's row is
-trained both as an input and as an output.
+vocabulary*: the token types seen so far in this chunk, numbered in order of first appearance,
+and its output is a fixed shortlist (see :meth:`OnlineSSM.log_probs`).
 
-Schedule (what makes it decodable): prediction runs the recurrent form one token at a time in
-numpy (low per-call overhead) on views of the torch parameters; every ``block`` tokens the block
-is replayed in torch in its parallel form from the states saved at its start, one Adam step is
-taken on its mean cross-entropy, and prediction continues from the recurrent state it had (the
-state is not recomputed under the new weights). The decoder sees the same tokens at the same
-steps, so it takes the same steps. torch runs single-threaded; numpy's element-wise and
-matrix-vector operations depend only on their inputs on a given machine.
+Schedule (what makes it decodable): prediction runs the recurrent form one token at a time; every
+``block`` tokens one Adam step is taken on the block's mean cross-entropy, and prediction goes on
+from the recurrent state it had. Weights change only at block ends, so the activations the
+recurrent steps recorded are the block's forward pass and the gradient needs no second one.
+
+Where it runs: the step, the block gradient and Adam are C kernels (:mod:`nczip.kernels`,
+``ssm.c``). The first version ran the step in numpy and the gradient in torch's autograd; the
+profile put 49 % of level 3's time there, nearly all per-operation overhead on 32-wide tensors.
+The kernels' floats depend only on their source (own exp/log, fixed summation order, no FMA), so
+any x86-64 machine decodes what another encoded. tests/test_ssm_kernels.py checks the C gradient
+against torch's autograd of the same model.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-_EPS = 1e-6
-
-
-def _torch():
-    import torch
-
-    # One intra-op thread: a reduction split across threads could sum in a different order. (The
-    # ops used here are deterministic on the CPU; use_deterministic_algorithms adds nothing there
-    # but 3 s of imports and NaN-filling of every new tensor.)
-    torch.set_num_threads(1)
-    return torch
+from .. import kernels
 
 
 def backend_identity() -> str:
     """What must match between encoder and decoder for the SSM's floats to agree."""
-    import platform
-
-    torch = _torch()
-    return f"torch {torch.__version__} {platform.machine()} {torch.backends.cpu.get_cpu_capability()}"
+    return kernels.backend_identity()
 
 
-def _silu_np(x: np.ndarray) -> np.ndarray:
-    return x / (1.0 + np.exp(-x))
-
-
-def _softplus_np(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(x, np.float32(0.0)).astype(np.float32)
+def _ptr(array: np.ndarray) -> int:
+    assert array.flags.c_contiguous
+    return array.ctypes.data
 
 
 class OnlineSSM:
     """Next-token log-probabilities over the compact vocabulary, learned from the chunk itself."""
 
-    NAME = "ssm/1"
+    NAME = "ssm/2"
 
-    def __init__(self, capacity: int, dm: int = 32, di: int = 64, ds: int = 16, layers: int = 2,
+    def __init__(self, capacity: int, dm: int = 32, di: int = 64, ds: int = 16, layers: int = 1,
                  conv: int = 4, dt_rank: int = 4, shortlist: int = 2048, block: int = 16, lr: float = 0.005,
                  seed: int = 1) -> None:
-        torch = _torch()
-        self.torch = torch
-        self.capacity, self.dm, self.di, self.ds = int(capacity), int(dm), int(di), int(ds)
-        self.n_layers, self.conv, self.dt_rank, self.block = int(layers), int(conv), int(dt_rank), int(block)
-        self.lr = float(lr)
+        self.lib = lib = kernels.lib()
+        self.capacity, self.dm, self.block, self.lr = int(capacity), int(dm), int(block), float(lr)
         self.shortlist = int(shortlist)
-        gen = torch.Generator().manual_seed(int(seed))
+        self.dims = np.array([dm, di, ds, layers, conv, dt_rank, shortlist], np.int32)
+        # RandomState, not Generator: its streams are frozen across numpy versions.
+        rng = np.random.RandomState(int(seed))
 
-        def init(*shape: int, scale: float = 0.0, value: float = 0.0) -> Any:
-            if scale:
-                return torch.randn(*shape, generator=gen, dtype=torch.float32) * scale
-            return torch.full(shape, value, dtype=torch.float32)
+        def randn(*shape: int, scale: float) -> np.ndarray:
+            return (rng.standard_normal(shape) * scale).astype(np.float32)
 
         # Row 0 of the embedding is the start-of-chunk input; type k of the compact vocabulary is row k + 1.
-        self.embed = init(self.capacity + 1, dm, scale=0.1)
-        core: list[tuple[str, Any]] = [("norm_f", init(dm, value=1.0)),
-                                       ("out_w", init(self.shortlist, dm, scale=0.1)),
-                                       ("out_b", init(self.shortlist))]
-        for k in range(self.n_layers):
-            dt_init = torch.exp(torch.rand(di, generator=gen) * (math.log(0.1) - math.log(0.001)) + math.log(0.001))
-            core += [(f"{k}.{name}", value) for name, value in (
-                ("norm", init(dm, value=1.0)),
-                ("w_in", init(2 * di, dm, scale=1.0 / math.sqrt(dm))),
-                ("conv_w", init(di, conv, scale=1.0 / math.sqrt(conv))),
-                ("conv_b", init(di)),
-                ("w_x", init(dt_rank + 2 * ds, di, scale=1.0 / math.sqrt(di))),
-                ("w_dt", init(di, dt_rank, scale=1.0 / math.sqrt(dt_rank))),
-                ("b_dt", (dt_init + torch.log(-torch.expm1(-dt_init))).float()),
-                ("a_log", torch.log(torch.linspace(1.0, 16.0, di)).float()),
-                ("d", init(di, value=1.0)),
-                ("w_out", init(dm, di, scale=0.5 / math.sqrt(di))),
-            )]
-        # One flat leaf for all the small parameters: one Adam update instead of one per tensor.
-        self.flat = torch.cat([value.reshape(-1) for _, value in core]).requires_grad_(True)
-        self._shapes = [(name, tuple(value.shape)) for name, value in core]
-        # Adam moments; torch.optim.Adam is not used because constructing it imports torch's
-        # compiler stack (1.5 s per chunk) and its step goes through a dynamo wrapper.
-        self._flat_m = torch.zeros_like(self.flat)
-        self._flat_v = torch.zeros_like(self.flat)
-        # Adam moments of the input embedding, updated on the rows a block used only (lazy Adam).
-        self._m = torch.zeros_like(self.embed)
-        self._v = torch.zeros_like(self.embed)
+        self.embed = randn(self.capacity + 1, dm, scale=0.1)
+        parts = [np.ones(dm), randn(self.shortlist, dm, scale=0.1), np.zeros(self.shortlist)]
+        for _ in range(int(layers)):
+            dt = np.exp(rng.random_sample(di) * (math.log(0.1) - math.log(0.001)) + math.log(0.001))
+            parts += [np.ones(dm), randn(2 * di, dm, scale=1.0 / math.sqrt(dm)),
+                      randn(di, conv, scale=1.0 / math.sqrt(conv)), np.zeros(di),
+                      randn(dt_rank + 2 * ds, di, scale=1.0 / math.sqrt(di)),
+                      randn(di, dt_rank, scale=1.0 / math.sqrt(dt_rank)),
+                      dt + np.log(-np.expm1(-dt)),  # softplus^-1(dt): dt starts in [0.001, 0.1]
+                      np.log(np.linspace(1.0, 16.0, di)), np.ones(di),
+                      randn(dm, di, scale=0.5 / math.sqrt(di))]
+        # All parameters but the embedding in one flat buffer, in the order ssm.c's layer_at reads.
+        self.flat = np.concatenate([p.reshape(-1) for p in parts]).astype(np.float32)
+        assert self.flat.size == dm + shortlist * (dm + 1) + layers * lib.ssm_layer_floats(_ptr(self.dims))
+        self.grad = np.zeros_like(self.flat)
+        self.flat_m, self.flat_v = np.zeros_like(self.flat), np.zeros_like(self.flat)
+        self.embed_m, self.embed_v = np.zeros_like(self.embed), np.zeros_like(self.embed)
         self._steps = 0
-        # numpy views share memory with the torch tensors, so they see every update.
-        self.np_embed = self.embed.numpy()
-        views = self._views(self.flat.detach().numpy())
-        self.np_norm_f, self.np_out_w, self.np_out_b = views["norm_f"], views["out_w"], views["out_b"]
-        self.np_layers = self._layers(views)
+        record = lib.ssm_record_floats(_ptr(self.dims))
+        self.records = np.zeros((self.block, record), np.float32)  # one per position of the block
+        self.work = np.zeros(lib.ssm_work_floats(_ptr(self.dims), self.block), np.float32)
+        self.d_inputs = np.zeros((self.block, dm), np.float32)
+        self.conv_state = np.zeros((layers, conv - 1, di), np.float32)
+        self.scan_state = np.zeros((layers, di, ds), np.float32)
+        self.conv0, self.h0 = self.conv_state.copy(), self.scan_state.copy()  # at the block's start
+        self.inputs = np.zeros(self.block, np.int32)  # embedding rows fed in this block
+        self.targets = np.zeros(self.block, np.int32)  # output classes that followed them
+        self._fill = 0
+        self.logits = np.zeros(self.shortlist)
         self.counts = np.zeros(self.capacity)  # occurrences of each type, to share the rare class
         self.log_counts = np.zeros(self.capacity)  # their logs, kept up to date one type at a time
         self._rare_total = 0.0  # occurrences of the types in the shared class
-        # Recurrent state: per layer the last conv-1 inputs and the scan state.
-        self.conv_state = [np.zeros((conv - 1, di), np.float32) for _ in range(self.n_layers)]
-        self.scan_state = [np.zeros((di, ds), np.float32) for _ in range(self.n_layers)]
-        self._start_states = self._snapshot()
-        self._inputs: list[int] = []  # embedding rows fed in this block
-        self._targets: list[int] = []  # compact ids that followed them
+        self._p = {name: _ptr(getattr(self, name)) for name in (
+            "dims", "flat", "grad", "flat_m", "flat_v", "embed", "embed_m", "embed_v", "records", "work",
+            "d_inputs", "conv_state", "scan_state", "conv0", "h0", "inputs", "targets", "logits")}
+        self._record_bytes = record * 4
+        self._row_bytes = dm * 4
+        self._xf_offset = (record - dm) * 4  # the normalised final state ends each record
         self._prev_row = 0
-        self._x = self._advance(0)  # final hidden state after the start symbol
+        self._advance(0)
 
-    def _views(self, flat: Any) -> dict[str, Any]:
-        """The named parameters as views (reshaped slices) of the flat buffer, numpy or torch."""
-        out, pos = {}, 0
-        for name, shape in self._shapes:
-            size = math.prod(shape)
-            out[name] = flat[pos:pos + size].reshape(shape)
-            pos += size
-        return out
-
-    def _layers(self, views: dict[str, Any]) -> list[dict[str, Any]]:
-        """Per layer, its parameters by short name (``"0.w_in"`` -> ``layers[0]["w_in"]``)."""
-        layers: list[dict[str, Any]] = [{} for _ in range(self.n_layers)]
-        for name, value in views.items():
-            index, _, short = name.partition(".")
-            if short:
-                layers[int(index)][short] = value
-        return layers
-
-    # -- recurrent prediction (numpy) ------------------------------------------------------------
-    def _snapshot(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        return [(c.copy(), h.copy()) for c, h in zip(self.conv_state, self.scan_state)]
-
-    def _advance(self, row: int) -> np.ndarray:
-        """Feed one embedding row through every layer; return the normalised final state."""
-        x = self.np_embed[row].copy()
-        di, ds, r = self.di, self.ds, self.dt_rank
-        for k, p in enumerate(self.np_layers):
-            xn = x / np.sqrt(np.float32(np.dot(x, x) / x.shape[0]) + np.float32(_EPS)) * p["norm"]
-            uz = p["w_in"] @ xn
-            u, z = uz[:di], uz[di:]
-            window = np.concatenate((self.conv_state[k], u[None, :]))
-            self.conv_state[k] = window[1:]
-            uc = _silu_np(np.einsum("kd,dk->d", window, p["conv_w"]) + p["conv_b"])
-            proj = p["w_x"] @ uc
-            dt = _softplus_np(p["w_dt"] @ proj[:r] + p["b_dt"])
-            decay = np.exp(-np.exp(p["a_log"]) * dt)
-            h = self.scan_state[k]
-            h *= decay[:, None]
-            h += np.outer(dt * uc, proj[r:r + ds])
-            y = h @ proj[r + ds:] + p["d"] * uc
-            x = x + p["w_out"] @ (y * _silu_np(z))
-        return x / np.sqrt(np.float32(np.dot(x, x) / x.shape[0]) + np.float32(_EPS)) * self.np_norm_f
+    def _advance(self, row: int) -> None:
+        """Feed embedding row ``row`` as the input at the next position of the block."""
+        p = self._p
+        self.inputs[self._fill] = row
+        self._slot = p["records"] + self._fill * self._record_bytes
+        self.lib.ssm_step(p["dims"], p["flat"], p["embed"] + row * self._row_bytes, p["conv_state"],
+                          p["scan_state"], self._slot)
 
     def _classes(self, n: int) -> int:
         """Output rows in use with n types: one per type, the last row shared once n >= shortlist."""
@@ -187,14 +127,13 @@ class OnlineSSM:
         That keeps the output layer a fixed 32 x shortlist product however many types appear.
         """
         k = self._classes(n)
-        logits = (self.np_out_w[:k] @ self._x + self.np_out_b[:k]).astype(np.float64)
-        logits -= logits.max()
-        logits -= math.log(float(np.cumsum(np.exp(logits))[-1]))
+        self.lib.ssm_log_softmax(self._p["dims"], self._p["flat"], self._slot + self._xf_offset, k,
+                                 self._p["logits"])
         if n < self.shortlist:
-            return logits
+            return self.logits[:n]
         out = np.empty(n)
-        out[:k - 1] = logits[:k - 1]
-        np.add(self.log_counts[k - 1:n], logits[k - 1] - math.log(self._rare_total), out=out[k - 1:])
+        out[:k - 1] = self.logits[:k - 1]
+        np.add(self.log_counts[k - 1:n], self.logits[k - 1] - math.log(self._rare_total), out=out[k - 1:])
         return out
 
     def update(self, compact_id: int, n: int) -> None:
@@ -203,69 +142,24 @@ class OnlineSSM:
         self.log_counts[compact_id] = math.log(count)
         if compact_id >= self.shortlist - 1:
             self._rare_total += 1.0
-        self._inputs.append(self._prev_row)
-        self._targets.append(min(compact_id, self.shortlist - 1))
-        if len(self._targets) == self.block:
+        self.targets[self._fill] = min(compact_id, self.shortlist - 1)
+        self._fill += 1
+        if self._fill == self.block:
             self._train(self._classes(n))
-            self._inputs, self._targets = [], []
-            self._start_states = self._snapshot()  # the next block starts by feeding this token
+            self._fill = 0
+            np.copyto(self.conv0, self.conv_state)  # the next block starts by feeding this token
+            np.copyto(self.h0, self.scan_state)
         self._prev_row = compact_id + 1
-        self._x = self._advance(self._prev_row)
+        self._advance(self._prev_row)
 
-    # -- block training (torch) ------------------------------------------------------------------
-    def _train(self, classes: int) -> None:
-        torch = self.torch
-        rows, where = torch.unique(torch.tensor(self._inputs, dtype=torch.long), return_inverse=True)
-        targets = torch.tensor(self._targets, dtype=torch.long)
-        # The block's embedding rows as one small leaf: gradient and update cost O(block), not O(types).
-        embed = self.embed[rows].requires_grad_(True)
-        params = self._views(self.flat)
-        x = torch.nn.functional.embedding(where, embed)
-        for layer, (conv0, h0) in zip(self._layers(params), self._start_states):
-            x = x + self._block_layer(layer, x, torch.from_numpy(conv0), torch.from_numpy(h0))
-        xn = torch.nn.functional.rms_norm(x, (self.dm,), params["norm_f"], _EPS)
-        logits = xn @ params["out_w"][:classes].T + params["out_b"][:classes]
-        loss = torch.nn.functional.cross_entropy(logits, targets)
-        loss.backward()
+    def _train(self, classes: int) -> float:
+        """One Adam step on the block's mean cross-entropy; returns the loss (nats per token)."""
+        p, lib = self._p, self.lib
+        loss = lib.ssm_backward(p["dims"], self._fill, classes, p["targets"], p["flat"], p["records"],
+                                p["conv0"], p["h0"], p["grad"], self.flat.size, p["d_inputs"], p["work"])
         self._steps += 1
-        with torch.no_grad():
-            self._adam_rows(self.flat, self.flat.grad, self._flat_m, self._flat_v)
-            self.flat.grad = None
-            m, v = self._m[rows], self._v[rows]
-            self._adam_rows(embed, embed.grad, m, v)
-            self.embed[rows] = embed
-            self._m[rows] = m
-            self._v[rows] = v
-
-    def _adam_rows(self, data: Any, grad: Any, m: Any, v: Any) -> None:
-        """One Adam step (lr, betas 0.9/0.999, eps 1e-8) on ``data`` in place."""
-        beta1, beta2, eps = 0.9, 0.999, 1e-8
-        m.mul_(beta1).add_(grad, alpha=1.0 - beta1)
-        v.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-        c1 = 1.0 - beta1 ** self._steps
-        c2 = 1.0 - beta2 ** self._steps
-        data.addcdiv_(m, (v / c2).sqrt_().add_(eps), value=-self.lr / c1)
-
-    def _block_layer(self, p: dict[str, Any], x: Any, conv0: Any, h0: Any) -> Any:
-        """One layer over a block of T inputs in parallel form, from the saved start state."""
-        torch = self.torch
-        F = torch.nn.functional
-        di, ds, r = self.di, self.ds, self.dt_rank
-        xn = F.rms_norm(x, (self.dm,), p["norm"], _EPS)
-        uz = xn @ p["w_in"].T
-        u, z = uz[:, :di], uz[:, di:]
-        padded = torch.cat((conv0, u)).T[None]  # (1, di, conv-1+T)
-        uc = F.silu(F.conv1d(padded, p["conv_w"][:, None, :], p["conv_b"], groups=di)[0].T)
-        t = x.shape[0]
-        proj = uc @ p["w_x"].T
-        dt = F.softplus(proj[:, :r] @ p["w_dt"].T + p["b_dt"])
-        log_decay = -torch.exp(p["a_log"]) * dt  # (T, di)
-        cum = torch.cumsum(log_decay, 0)
-        diff = cum[:, None, :] - cum[None, :, :]  # (T, T, di): log decay from s to t
-        causal = torch.ones(t, t, dtype=torch.bool).tril()[:, :, None]
-        decay = torch.exp(diff.masked_fill(~causal, float("-inf")))
-        b, c = proj[:, r:r + ds], proj[:, r + ds:]
-        y = (decay * (c @ b.T)[:, :, None] * (dt * uc)[None, :, :]).sum(1)
-        y = y + torch.exp(cum) * (c @ h0.T)  # the state carried in from before the block
-        y = y + p["d"] * uc
-        return (y * F.silu(z)) @ p["w_out"].T
+        c1, c2 = 1.0 - 0.9 ** self._steps, 1.0 - 0.999 ** self._steps
+        lib.ssm_adam(p["flat"], p["grad"], p["flat_m"], p["flat_v"], self.flat.size, self.lr, c1, c2)
+        lib.ssm_adam_rows(p["embed"], p["embed_m"], p["embed_v"], self.dm, p["inputs"], p["d_inputs"],
+                          self._fill, self.lr, c1, c2)
+        return loss

@@ -1,0 +1,83 @@
+/* exp, log and sqrt with results that depend on IEEE double arithmetic only.
+ *
+ * Why our own: libm's exp/log pick an implementation by CPU feature at load time (glibc has FMA
+ * variants), so two machines could round differently and an encoder and a decoder would disagree.
+ * These use +, -, *, / in a fixed order (the build forbids contraction into FMA) and sqrt, which
+ * IEEE 754 requires to be correctly rounded. Accuracy: a few ulp, far below what matters here.
+ */
+#ifndef NC_MATH_H
+#define NC_MATH_H
+
+#include <stdint.h>
+#include <string.h>
+
+static inline double nc_sqrt(double x) { return __builtin_sqrt(x); }
+
+static inline double nc_pow2i(int64_t k) { /* 2^k for -1022 <= k <= 1023 */
+    uint64_t bits = (uint64_t)(k + 1023) << 52;
+    double out;
+    memcpy(&out, &bits, sizeof out);
+    return out;
+}
+
+static inline double nc_exp(double x) {
+    if (!(x > -745.0)) return x != x ? x : 0.0; /* NaN stays NaN; underflow to 0 */
+    if (x > 709.0) x = 709.0;
+    double t = x * 1.4426950408889634;
+    int64_t k = (int64_t)(t + (t >= 0.0 ? 0.5 : -0.5));
+    double r = (x - (double)k * 6.93147180369123816490e-01) - (double)k * 1.90821492927058770002e-10;
+    /* |r| <= 0.347: Taylor series to r^13 / 13! (truncation < 2e-17 relative) */
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    if (k < -1000) return p * nc_pow2i(k + 100) * 7.888609052210118e-31; /* 2^-100 */
+    return p * nc_pow2i(k);
+}
+
+static inline double nc_log(double x) {
+    if (!(x > 0.0)) return x == 0.0 ? -1e308 * 10.0 : (x - x) / (x - x);
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int64_t e = (int64_t)((bits >> 52) & 0x7FF);
+    if (e == 0) { /* subnormal: scale up by 2^64 first */
+        x *= 18446744073709551616.0;
+        memcpy(&bits, &x, sizeof bits);
+        e = (int64_t)((bits >> 52) & 0x7FF) - 64;
+    }
+    e -= 1023;
+    bits = (bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL; /* mantissa in [1, 2) */
+    double m;
+    memcpy(&m, &bits, sizeof m);
+    if (m > 1.4142135623730951) {
+        m *= 0.5;
+        e += 1;
+    }
+    /* log m = 2 atanh(f), f = (m - 1) / (m + 1), |f| <= 0.1716: odd series to f^23 */
+    double f = (m - 1.0) / (m + 1.0), f2 = f * f;
+    double p = 1.0 / 23.0;
+    p = p * f2 + 1.0 / 21.0;
+    p = p * f2 + 1.0 / 19.0;
+    p = p * f2 + 1.0 / 17.0;
+    p = p * f2 + 1.0 / 15.0;
+    p = p * f2 + 1.0 / 13.0;
+    p = p * f2 + 1.0 / 11.0;
+    p = p * f2 + 1.0 / 9.0;
+    p = p * f2 + 1.0 / 7.0;
+    p = p * f2 + 1.0 / 5.0;
+    p = p * f2 + 1.0 / 3.0;
+    p = p * f2 + 1.0;
+    return 2.0 * f * p + (double)e * 0.6931471805599453;
+}
+
+#endif
