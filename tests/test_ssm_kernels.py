@@ -59,24 +59,29 @@ def _trained_model(tokens: int, layers: int) -> OnlineSSM:
     rng = np.random.default_rng(5)
     ssm = OnlineSSM(300, layers=layers, shortlist=64, block=8, lr=0.01)
     for i in range(tokens):  # a few blocks, so the weights and the start state are not the initial ones
-        ssm.log_probs(min(i + 1, 100))
-        ssm.update(int(rng.integers(0, min(i + 1, 100))), min(i + 1, 100))
+        # compact ids: type i first appears at step i, then the 100 types recur at random
+        if i:
+            ssm.log_probs(min(i, 100))
+        ssm.update(i if i < 100 else int(rng.integers(0, 100)), min(i + 1, 100))
     return ssm
 
 
 @pytest.mark.parametrize("layers", [1, 2])
 def test_block_gradient_matches_torch_autograd(layers):
-    ssm = _trained_model(8 * 5 + 3, layers)
+    ssm = _trained_model(8 * 13 + 3, layers)
     rng = np.random.default_rng(6)
     targets = [int(v) for v in rng.integers(0, 64, ssm.block - ssm._fill)]
     for target in targets[:-1]:  # fill the block but stop before the step that trains on it
+        ssm.log_probs(100)  # the gradient reuses these probabilities ...
         ssm.update(target, 100)
+    assert ssm.probs_k[ssm._fill] == -1  # ... and recomputes them at the last position
     ssm.targets[ssm._fill] = targets[-1]
     fill = ssm._fill + 1
     classes = 64
     loss_c = ssm.lib.ssm_backward(ssm._p["dims"], fill, classes, ssm._p["targets"], ssm._p["flat"],
                                   ssm._p["records"], ssm._p["conv0"], ssm._p["h0"], ssm._p["grad"],
-                                  ssm.flat.size, ssm._p["d_inputs"], ssm._p["work"])
+                                  ssm.flat.size, ssm._p["d_inputs"], ssm._p["work"],
+                                  ssm._p["probs"], ssm._p["probs_k"])
     flat = torch.from_numpy(ssm.flat.copy()).requires_grad_(True)
     x = torch.from_numpy(ssm.embed[ssm.inputs[:fill]].copy()).requires_grad_(True)
     loss = _reference_loss(ssm, flat, x, ssm.targets[:fill].tolist(), classes)
@@ -100,6 +105,6 @@ def test_recurrent_step_matches_the_block_forward():
     total = 0.0
     for t in range(fill):
         ssm.lib.ssm_log_softmax(ssm._p["dims"], ssm._p["flat"], ssm._p["records"] + t * ssm._record_bytes
-                                + ssm._xf_offset, 64, lp.ctypes.data)
+                                + ssm._xf_offset, 64, lp.ctypes.data, np.zeros(64).ctypes.data)
         total -= lp[0]
     assert abs(total / fill - float(ref_loss)) < 1e-5

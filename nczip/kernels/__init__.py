@@ -27,8 +27,8 @@ _SIGNATURES = {
     "ssm_layer_floats": (_L, [_P]),
     "ssm_work_floats": (_L, [_P, _I]),
     "ssm_step": (None, [_P, _P, _P, _P, _P, _P]),
-    "ssm_log_softmax": (None, [_P, _P, _P, _I, _P]),
-    "ssm_backward": (_D, [_P, _I, _I, _P, _P, _P, _P, _P, _P, _L, _P, _P]),
+    "ssm_log_softmax": (None, [_P, _P, _P, _I, _P, _P]),
+    "ssm_backward": (_D, [_P, _I, _I, _P, _P, _P, _P, _P, _P, _L, _P, _P, _P, _P]),
     "ssm_adam": (None, [_P, _P, _P, _P, _L, _D, _D, _D]),
     "ssm_adam_rows": (None, [_P, _P, _P, _I, _P, _P, _I, _D, _D, _D]),
 }

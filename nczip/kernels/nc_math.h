@@ -13,19 +13,17 @@
 
 static inline double nc_sqrt(double x) { return __builtin_sqrt(x); }
 
-static inline double nc_pow2i(int64_t k) { /* 2^k for -1022 <= k <= 1023 */
-    uint64_t bits = (uint64_t)(k + 1023) << 52;
-    double out;
-    memcpy(&out, &bits, sizeof out);
-    return out;
-}
-
+/* exp(x) for x >= -708 (below, exp(-708) ~ 3e-308: a probability that small is zero to every
+ * caller). No branches and no float->int conversion, so loops over arrays of it vectorise: the
+ * rounding of x / ln 2 to an integer k is done by adding and subtracting 1.5 * 2^52, and 2^k is
+ * built from the bits of that sum. */
 static inline double nc_exp(double x) {
-    if (!(x > -745.0)) return x != x ? x : 0.0; /* NaN stays NaN; underflow to 0 */
-    if (x > 709.0) x = 709.0;
-    double t = x * 1.4426950408889634;
-    int64_t k = (int64_t)(t + (t >= 0.0 ? 0.5 : -0.5));
-    double r = (x - (double)k * 6.93147180369123816490e-01) - (double)k * 1.90821492927058770002e-10;
+    const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
+    x = x < -708.0 ? -708.0 : x;
+    x = x > 709.0 ? 709.0 : x;
+    double shifted = x * 1.4426950408889634 + magic;
+    double k = shifted - magic;
+    double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
     /* |r| <= 0.347: Taylor series to r^13 / 13! (truncation < 2e-17 relative) */
     double p = 1.0 / 6227020800.0;
     p = p * r + 1.0 / 479001600.0;
@@ -41,8 +39,12 @@ static inline double nc_exp(double x) {
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    if (k < -1000) return p * nc_pow2i(k + 100) * 7.888609052210118e-31; /* 2^-100 */
-    return p * nc_pow2i(k);
+    uint64_t bits;
+    memcpy(&bits, &shifted, sizeof bits);
+    bits = (bits + (uint64_t)(1023 - 0x0008000000000000LL)) << 52; /* low bits of shifted hold k + 2^51 */
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
 }
 
 static inline double nc_log(double x) {

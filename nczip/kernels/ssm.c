@@ -21,6 +21,15 @@
 
 #define EPS 1e-6f
 
+/* Hot functions get an AVX2 clone beside the baseline one, picked at load time. Safe for
+ * determinism: the clones differ only in vector width, which changes no result, because nothing
+ * is reassociated and contraction into FMA is off for both. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NC_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define NC_HOT
+#endif
+
 typedef struct {
     int dm, di, ds, layers, conv, r, shortlist;
     int p;       /* dt_rank + 2 ds: width of the x projection */
@@ -86,6 +95,16 @@ static Record record_at(const Dims *s, float *rec, int k) {
     return R;
 }
 
+/* Sum in a fixed order: four interleaved partial sums, then a fixed tree. */
+static inline double sum_fixed(const double *a, int n) {
+    double acc[4] = {0, 0, 0, 0};
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int q = 0; q < 4; q++) acc[q] += a[i + q];
+    for (int q = 0; i < n; i++, q++) acc[q] += a[i];
+    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
+}
+
 /* Dot product in a fixed order: eight interleaved partial sums, then a fixed tree. */
 static inline float dot(const float *a, const float *b, int n) {
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -118,7 +137,7 @@ static float rmsnorm(const float *x, const float *g, float *out, int n) {
 /* Feed one embedding row through every layer, updating the recurrent state and writing the
  * step's activations into ``rec`` (one record); returns nothing, the normalised final state is
  * the record's last dm floats. */
-void ssm_step(const int32_t *dims, float *flat, const float *row, float *conv_state, float *scan_state,
+NC_HOT void ssm_step(const int32_t *dims, float *flat, const float *row, float *conv_state, float *scan_state,
               float *rec) {
     Dims s = dims_of(dims);
     const int dm = s.dm, di = s.di, ds = s.ds, r = s.r, cw = s.conv;
@@ -164,23 +183,28 @@ void ssm_step(const int32_t *dims, float *flat, const float *row, float *conv_st
     fin[dm] = rmsnorm(x, flat, fin + dm + 1, dm); /* norm_f is the flat buffer's first dm floats */
 }
 
-/* log-softmax of the first k output rows for the normalised state xf, in double. */
-void ssm_log_softmax(const int32_t *dims, const float *flat, const float *xf, int k, double *out) {
+/* log-softmax of the first k output rows for the normalised state xf, in double; ``probs``
+ * receives the probabilities (the block gradient reuses them). */
+NC_HOT void ssm_log_softmax(const int32_t *dims, const float *flat, const float *xf, int k, double *out,
+                            double *probs) {
     Dims s = dims_of(dims);
     const float *out_w = flat + s.dm, *out_b = flat + s.dm + (int64_t)s.shortlist * s.dm;
-    double mx = -1e300, total = 0.0;
+    double mx = -1e300;
     for (int i = 0; i < k; i++) {
         out[i] = (double)(dot(out_w + (int64_t)i * s.dm, xf, s.dm) + out_b[i]);
-        if (out[i] > mx) mx = out[i];
+        mx = out[i] > mx ? out[i] : mx;
     }
-    for (int i = 0; i < k; i++) total += nc_exp(out[i] - mx);
-    double shift = mx + nc_log(total);
-    for (int i = 0; i < k; i++) out[i] -= shift;
+    for (int i = 0; i < k; i++) probs[i] = nc_exp(out[i] - mx);
+    double total = sum_fixed(probs, k), shift = mx + nc_log(total);
+    for (int i = 0; i < k; i++) {
+        probs[i] = probs[i] / total;
+        out[i] -= shift;
+    }
 }
 
 /* Rows of one layer's input for the block backward: dX[t] is d loss / d (layer output at t) on
  * entry and d loss / d (layer input at t) on return. work: (2 + ...) scratch; see sizes below. */
-static void layer_backward(const Dims *s, float *flat, float *grad, int k, int T, float *records,
+NC_HOT static void layer_backward(const Dims *s, float *flat, float *grad, int k, int T, float *records,
                            const float *conv0, const float *h0, float *dX, float *work) {
     const int dm = s->dm, di = s->di, ds = s->ds, r = s->r, cw = s->conv, P = s->p;
     Layer p = layer_at(s, flat, k), gp = layer_at(s, grad, k);
@@ -305,15 +329,17 @@ static int64_t layer_work_floats(const Dims *s, int T) {
 
 int64_t ssm_work_floats(const int32_t *dims, int T) {
     Dims s = dims_of(dims);
-    return layer_work_floats(&s, T) + 2 * (int64_t)s.shortlist;
+    return layer_work_floats(&s, T) + 4 * (int64_t)s.shortlist;
 }
 
 /* Gradient of the block's mean cross-entropy over the first ``classes`` output rows.
  * grad (flat-sized) is overwritten; dX (T x dm) receives d loss / d input row at each position.
- * Returns the mean loss in nats. */
-double ssm_backward(const int32_t *dims, int T, int classes, const int32_t *targets, float *flat,
-                    float *records, const float *conv0, const float *h0, float *grad, int64_t n_flat,
-                    float *dX, float *work) {
+ * probs (T x shortlist) holds the output probabilities prediction computed at each position over
+ * probs_k[t] rows: reused where that is ``classes``, recomputed where not. Returns the mean loss
+ * in nats. */
+NC_HOT double ssm_backward(const int32_t *dims, int T, int classes, const int32_t *targets, float *flat,
+                           float *records, const float *conv0, const float *h0, float *grad, int64_t n_flat,
+                           float *dX, float *work, double *probs, const int32_t *probs_k) {
     Dims s = dims_of(dims);
     const int dm = s.dm;
     const float *out_w = flat + dm, *out_b = flat + dm + (int64_t)s.shortlist * dm;
@@ -324,12 +350,16 @@ double ssm_backward(const int32_t *dims, int T, int classes, const int32_t *targ
     for (int t = 0; t < T; t++) {
         float *fin = records + (int64_t)t * s.record + s.layers * s.record_layer;
         float *xL = fin, rsf = fin[dm], *xf = fin + dm + 1;
-        ssm_log_softmax(dims, flat, xf, classes, lp);
-        loss -= lp[targets[t]];
+        double *P = probs + (int64_t)t * s.shortlist;
+        if (probs_k[t] != classes) {
+            P = lp + s.shortlist;
+            ssm_log_softmax(dims, flat, xf, classes, lp, P);
+        }
+        loss -= nc_log(P[targets[t]]);
         float dxf[dm], dxh[dm];
         for (int j = 0; j < dm; j++) dxf[j] = 0.0f;
         for (int i = 0; i < classes; i++) {
-            float dl = (float)((nc_exp(lp[i]) - (i == targets[t] ? 1.0 : 0.0)) / T);
+            float dl = (float)((P[i] - (i == targets[t] ? 1.0 : 0.0)) / T);
             const float *w = out_w + (int64_t)i * dm;
             float *gw = g_out_w + (int64_t)i * dm;
             g_out_b[i] += dl;
@@ -352,7 +382,7 @@ double ssm_backward(const int32_t *dims, int T, int classes, const int32_t *targ
 }
 
 /* One Adam step (betas 0.9/0.999, eps 1e-8) on n floats; c1, c2 are the bias corrections. */
-static void adam(float *data, const float *g, float *m, float *v, int64_t n, double lr, double c1, double c2) {
+NC_HOT static void adam(float *data, const float *g, float *m, float *v, int64_t n, double lr, double c1, double c2) {
     const float b1 = 0.9f, b2 = 0.999f, step = (float)(lr / c1), ic2 = (float)(1.0 / c2);
     for (int64_t i = 0; i < n; i++) {
         m[i] = m[i] * b1 + g[i] * (1.0f - b1);

@@ -95,12 +95,16 @@ class OnlineSSM:
         self.targets = np.zeros(self.block, np.int32)  # output classes that followed them
         self._fill = 0
         self.logits = np.zeros(self.shortlist)
+        # The output probabilities prediction computed at each position of the block, and over
+        # how many rows (-1: none), for the gradient to reuse.
+        self.probs = np.zeros((self.block, self.shortlist))
+        self.probs_k = np.full(self.block, -1, np.int32)
         self.counts = np.zeros(self.capacity)  # occurrences of each type, to share the rare class
         self.log_counts = np.zeros(self.capacity)  # their logs, kept up to date one type at a time
         self._rare_total = 0.0  # occurrences of the types in the shared class
         self._p = {name: _ptr(getattr(self, name)) for name in (
             "dims", "flat", "grad", "flat_m", "flat_v", "embed", "embed_m", "embed_v", "records", "work",
-            "d_inputs", "conv_state", "scan_state", "conv0", "h0", "inputs", "targets", "logits")}
+            "d_inputs", "conv_state", "scan_state", "conv0", "h0", "inputs", "targets", "logits", "probs", "probs_k")}
         self._record_bytes = record * 4
         self._row_bytes = dm * 4
         self._xf_offset = (record - dm) * 4  # the normalised final state ends each record
@@ -111,6 +115,7 @@ class OnlineSSM:
         """Feed embedding row ``row`` as the input at the next position of the block."""
         p = self._p
         self.inputs[self._fill] = row
+        self.probs_k[self._fill] = -1
         self._slot = p["records"] + self._fill * self._record_bytes
         self.lib.ssm_step(p["dims"], p["flat"], p["embed"] + row * self._row_bytes, p["conv_state"],
                           p["scan_state"], self._slot)
@@ -128,7 +133,8 @@ class OnlineSSM:
         """
         k = self._classes(n)
         self.lib.ssm_log_softmax(self._p["dims"], self._p["flat"], self._slot + self._xf_offset, k,
-                                 self._p["logits"])
+                                 self._p["logits"], self._p["probs"] + self._fill * self.shortlist * 8)
+        self.probs_k[self._fill] = k
         if n < self.shortlist:
             return self.logits[:n]
         out = np.empty(n)
@@ -156,7 +162,8 @@ class OnlineSSM:
         """One Adam step on the block's mean cross-entropy; returns the loss (nats per token)."""
         p, lib = self._p, self.lib
         loss = lib.ssm_backward(p["dims"], self._fill, classes, p["targets"], p["flat"], p["records"],
-                                p["conv0"], p["h0"], p["grad"], self.flat.size, p["d_inputs"], p["work"])
+                                p["conv0"], p["h0"], p["grad"], self.flat.size, p["d_inputs"], p["work"],
+                                p["probs"], p["probs_k"])
         self._steps += 1
         c1, c2 = 1.0 - 0.9 ** self._steps, 1.0 - 0.999 ** self._steps
         lib.ssm_adam(p["flat"], p["grad"], p["flat_m"], p["flat_v"], self.flat.size, self.lr, c1, c2)
