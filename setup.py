@@ -14,7 +14,7 @@ setup(
     ext_modules=[
         Extension(
             "nczip._kernels",
-            sources=["nczip/kernels/ssm.c"],
+            sources=["nczip/kernels/ssm.c", "nczip/kernels/dense.c"],
             depends=["nczip/kernels/nc_math.h"],
             extra_compile_args=["-O3", "-std=c11", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
         )

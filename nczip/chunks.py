@@ -65,6 +65,16 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
     raise FormatError("corrupt LLM chunk header")
 
 
+def _quantizer(config: dict[str, Any]) -> int:
+    """The configuration's quantizer version (files from before it was recorded use version 1)."""
+    from .coding import QUANTIZERS
+
+    version = config.get("quantize", 1)
+    if version not in QUANTIZERS:
+        raise NczError(f"unsupported codec configuration (quantizer version {version!r})")
+    return int(version)
+
+
 def _scaled(progress: Progress | None, factor: float) -> Progress | None:
     return None if progress is None else (lambda n: progress(int(n * factor)))
 
@@ -121,7 +131,8 @@ class _TokenCoder:
         model = self.predictor(allow_escape)
         stats = CodingStats()
         try:
-            coded = encode_symbols(model, symbols, stats, _scaled(progress, len(data) / max(1, len(symbols))))
+            coded = encode_symbols(model, symbols, stats, _scaled(progress, len(data) / max(1, len(symbols))),
+                                   _quantizer(self.config))
         finally:
             self._close(model)
         head = _varint(int(allow_escape)) + _varint(len(symbols))
@@ -137,7 +148,7 @@ class _TokenCoder:
         model = self.predictor(bool(flags))
         try:
             symbols = decode_symbols(model, payload[pos:], count,
-                                     _scaled(progress, original_length / max(1, count)))
+                                     _scaled(progress, original_length / max(1, count)), _quantizer(self.config))
         finally:
             self._close(model)
         try:
@@ -171,7 +182,7 @@ def encode_chunk(data: bytes, config: dict[str, Any], progress: Progress | None 
             method = METHOD_LLM if "llm" in config else METHOD_TOKENS
         else:
             model = build_predictor(config["predictor"])
-            payload = encode_symbols(model, data, result.stats, progress)
+            payload = encode_symbols(model, data, result.stats, progress, _quantizer(config))
             method = METHOD_NEURAL
         result.neural_bytes = len(payload)
         if len(payload) < len(best_payload):
@@ -195,7 +206,7 @@ def decode_chunk(frame: ChunkFrame, config: dict[str, Any], index: int = 0,
             model = build_predictor(config["predictor"])
         except (KeyError, TypeError, ValueError) as exc:
             raise NczError(f"unsupported codec configuration ({exc})") from None
-        data = bytes(decode_symbols(model, frame.payload, frame.original_length, progress))
+        data = bytes(decode_symbols(model, frame.payload, frame.original_length, progress, _quantizer(config)))
     elif frame.method in (METHOD_LLM, METHOD_TOKENS):
         if ("llm" in config) != (frame.method == METHOD_LLM) or not ("llm" in config or "tokens" in config):
             raise FormatError(f"corrupt chunk {index} (token chunk of a kind this file's models do not code)")

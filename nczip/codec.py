@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .coding import RangeDecoder, RangeEncoder, cumulative, quantize
+from .coding import RangeDecoder, RangeEncoder, table
 from .predictors import Predictor
 
 #: step(index, freqs, starts) -> the symbol at ``index`` (written or read by the step)
@@ -31,16 +31,17 @@ class CodingStats:
 
 
 def code_symbols(model: Predictor, count: int, step: Step, stats: CodingStats | None = None,
-                 progress: Progress | None = None) -> list[int]:
-    """Drive ``model`` over ``count`` symbols, letting ``step`` code each one; return them."""
+                 progress: Progress | None = None, quantizer: int = 1) -> list[int]:
+    """Drive ``model`` over ``count`` symbols, letting ``step`` code each one; return them.
+
+    ``quantizer`` is the container's quantizer version (:data:`nczip.coding.QUANTIZERS`)."""
     symbols: list[int] = []
     for i in range(count):
         probs = model.predict()
-        freqs = quantize(probs)
-        starts = cumulative(freqs)
+        freqs, starts, total = table(probs, quantizer)
         symbol = step(i, freqs, starts)
         if stats is not None:
-            stats.ideal_bits -= math.log2(probs[symbol] / float(np.cumsum(probs)[-1]))
+            stats.ideal_bits -= math.log2(max(float(probs[symbol]), 1e-300) / total)
         model.update(symbol)
         symbols.append(symbol)
         if progress is not None and (i & 0xFFF) == 0xFFF:
@@ -51,7 +52,7 @@ def code_symbols(model: Predictor, count: int, step: Step, stats: CodingStats | 
 
 
 def encode_symbols(model: Predictor, symbols: Sequence[int], stats: CodingStats | None = None,
-                   progress: Progress | None = None) -> bytes:
+                   progress: Progress | None = None, quantizer: int = 1) -> bytes:
     """Range-code ``symbols`` under ``model``; the decoder needs the count from elsewhere."""
     encoder = RangeEncoder()
 
@@ -60,12 +61,12 @@ def encode_symbols(model: Predictor, symbols: Sequence[int], stats: CodingStats 
         encoder.encode(int(starts[s]), int(freqs[s]))
         return s
 
-    code_symbols(model, len(symbols), write, stats, progress)
+    code_symbols(model, len(symbols), write, stats, progress, quantizer)
     return encoder.finish()
 
 
 def decode_symbols(model: Predictor, payload: bytes, count: int,
-                   progress: Progress | None = None) -> list[int]:
+                   progress: Progress | None = None, quantizer: int = 1) -> list[int]:
     """Inverse of :func:`encode_symbols` for a fresh ``model`` built from the same spec."""
     decoder = RangeDecoder(payload)
 
@@ -74,4 +75,4 @@ def decode_symbols(model: Predictor, payload: bytes, count: int,
         decoder.consume(int(starts[s]), int(freqs[s]))
         return s
 
-    return code_symbols(model, count, read, None, progress)
+    return code_symbols(model, count, read, None, progress, quantizer)

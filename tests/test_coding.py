@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from nczip.coding import TOTAL, RangeDecoder, RangeEncoder, cumulative, quantize
+from nczip.coding import TOTAL, RangeDecoder, RangeEncoder, cumulative, quantize, table
 
 
 def test_quantize_sums_to_total_and_keeps_every_symbol_codable():
@@ -29,6 +29,25 @@ def test_quantize_is_a_pure_function_of_the_floats():
 def test_quantize_survives_degenerate_vectors(bad):
     f = quantize(bad)
     assert int(f.sum()) == TOTAL and int(f.min()) >= 1
+
+
+_VECTORS = [np.random.default_rng(4).dirichlet(np.full(n, a)) for n, a in ((2, 1.0), (300, 0.05), (49152, 0.01))] + [
+    np.zeros(10), np.full(10, np.nan), np.array([np.inf, 1.0, -1.0, 0.0, 1e-300]), np.array([1e308, 1e308, 1.0]),
+    np.random.default_rng(5).random(20000) ** 8]
+
+
+@pytest.mark.parametrize("p", _VECTORS)
+def test_the_c_quantizer_version_1_is_exactly_the_numpy_reference(p):
+    freqs, starts, _ = table(p, 1)
+    assert np.array_equal(freqs, quantize(p))
+    assert np.array_equal(starts, cumulative(freqs))
+
+
+@pytest.mark.parametrize("p", _VECTORS)
+def test_the_c_quantizer_version_2_is_a_valid_table(p):
+    freqs, starts, _ = table(p, 2)
+    assert int(freqs.sum()) == TOTAL and int(freqs.min()) >= 1 and int(starts[-1]) == TOTAL
+    assert np.abs(freqs - quantize(p)).max() <= 1 or not np.isfinite(p).all() or p.max() > 1e300
 
 
 def _code(tables: list[np.ndarray], symbols: list[int]) -> bytes:

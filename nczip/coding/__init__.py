@@ -1,6 +1,6 @@
 """Entropy coding: probabilities -> integer tables -> bits. Knows nothing about the models."""
 
-from .quantize import PRECISION, TOTAL, cumulative, quantize
+from .quantize import PRECISION, QUANTIZERS, TOTAL, cumulative, quantize, table
 from .rangecoder import RangeDecoder, RangeEncoder
 
-__all__ = ["PRECISION", "TOTAL", "cumulative", "quantize", "RangeDecoder", "RangeEncoder"]
+__all__ = ["PRECISION", "QUANTIZERS", "TOTAL", "cumulative", "quantize", "table", "RangeDecoder", "RangeEncoder"]

@@ -12,8 +12,12 @@ import importlib.machinery
 import os
 import platform
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from ..errors import NczError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Bumped whenever a kernel's arithmetic changes: it is part of the backend identity in headers.
 VERSION = 1
@@ -31,6 +35,12 @@ _SIGNATURES = {
     "ssm_backward": (_D, [_P, _I, _I, _P, _P, _P, _P, _P, _P, _L, _P, _P, _P, _P]),
     "ssm_adam": (None, [_P, _P, _P, _P, _L, _D, _D, _D]),
     "ssm_adam_rows": (None, [_P, _P, _P, _I, _P, _P, _I, _D, _D, _D]),
+    "nc_sum": (_D, [_P, _L]),
+    "nc_dot": (_D, [_P, _P, _L]),
+    "nc_softmax": (_D, [_P, _L, _D, _P]),
+    "nc_scale_bias": (None, [_P, _L, _D, _P]),
+    "nc_bias_update": (None, [_P, _P, _P, _L, _D, _L]),
+    "nc_quantize": (_D, [_P, _L, _I, _P, _P]),
 }
 
 
@@ -52,6 +62,12 @@ def lib() -> ctypes.CDLL:
         fn.restype = restype
         fn.argtypes = argtypes
     return so
+
+
+def ptr(array: "np.ndarray") -> int:
+    """The address of a C-contiguous array's first element, for a kernel argument."""
+    assert array.flags.c_contiguous
+    return array.ctypes.data
 
 
 def backend_identity() -> str:

@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
+from ..kernels import ptr
 from .ngram import MatchModel, NgramModel
 from .phrases import PhraseHierarchy
 
@@ -101,6 +103,7 @@ class TokenMixer:
         self._hits_fresh = False
         self._skip_eps: float | None = None
         self.unigram = np.where(codable, 0.02, 0.0)
+        self._k = kernels.lib()
         self.size = self.n_vocab  # ids predicted when there are no log-probs (a compact vocabulary grows)
         self.steps = 0
         self.skipped = 0
@@ -151,17 +154,21 @@ class TokenMixer:
         """
         trace: dict[str, Any] = {"stages": []}
         self._trace = trace
+        k = self._k
         if log_probs is None:
-            unigram = self.unigram[:self.size]
-            base = unigram / float(np.cumsum(unigram)[-1])
+            n = self.size
+            base = self.unigram[:n].copy()
+            k.nc_scale_bias(ptr(base), n, 1.0, None)
             trace["llm"] = None
+            conf = 0
         else:
-            z = self.tau * log_probs if self.tau != 1.0 else log_probs
-            base = np.exp(z - z.max())
-            base /= float(np.cumsum(base)[-1])
+            log_probs = np.ascontiguousarray(log_probs, dtype=np.float64)
+            n = log_probs.shape[0]
+            base = np.empty(n)
+            top = k.nc_softmax(ptr(log_probs), n, self.tau, ptr(base))
             trace["llm"] = (log_probs, base)
+            conf = _bucket(top, _CONF_EDGES)
         trace["base"] = base
-        conf = _bucket(float(base.max()), _CONF_EDGES) if log_probs is not None else 0
         q = base.copy()
         # q is kept as scale * q: a stage's (1 - lambda) goes into the scalar, its lambda * s onto
         # the few tokens it saw, so a stage costs O(support), not O(vocabulary).
@@ -187,12 +194,10 @@ class TokenMixer:
             scale *= 1.0 - lam
             q[tokens] += (lam / scale) * s
             trace["stages"].append((table, cell, lam, tokens, s))
-        if scale != 1.0:
+        if self.bias is not None:  # q <- normalise(scale * q * exp(bias)), one pass
+            k.nc_scale_bias(ptr(q), n, scale, ptr(self.exp_bias))
+        elif scale != 1.0:
             q *= scale
-        trace["mixed"] = q
-        if self.bias is not None:
-            q = q * self.exp_bias[:q.shape[0]]
-            q /= float(np.cumsum(q)[-1])
         trace["biased"] = q
         if log_probs is None and self._skip_eps is not None:
             token = self._proposal[0]
@@ -213,10 +218,8 @@ class TokenMixer:
             # The rate ramps up over the first tokens: a large step on little evidence hurts.
             rate = self.bias_rate * min(1.0, (self.steps + 1) / self.bias_warmup) if self.bias_warmup \
                 else self.bias_rate
-            n = trace["biased"].shape[0]
-            self.bias[:n] -= rate * trace["biased"]
-            self.bias[token] += rate
-            np.exp(self.bias[:n], out=self.exp_bias[:n])
+            biased = trace["biased"]
+            self._k.nc_bias_update(ptr(self.bias), ptr(self.exp_bias), ptr(biased), biased.shape[0], rate, token)
         if self._proposal is not None:
             stats = self.skip_stats[self._proposal[1]]
             stats[0] += self._proposal[0] == token
@@ -256,7 +259,7 @@ class TokenMixer:
         llm = trace.get("llm")
         if llm is not None and self.tau_rate:
             log_probs, base = llm
-            expected = float(np.cumsum(base * log_probs)[-1])  # sequential: same on every run
+            expected = self._k.nc_dot(ptr(base), ptr(log_probs), base.shape[0])  # fixed order: same on every run
             grad_tau = -scale * float(base[token]) * (float(log_probs[token]) - expected) / final
             self.tau = min(3.0, max(0.3, self.tau - self.tau_rate * grad_tau))
 

@@ -42,11 +42,6 @@ def backend_identity() -> str:
     return kernels.backend_identity()
 
 
-def _ptr(array: np.ndarray) -> int:
-    assert array.flags.c_contiguous
-    return array.ctypes.data
-
-
 class OnlineSSM:
     """Next-token log-probabilities over the compact vocabulary, learned from the chunk itself."""
 
@@ -79,14 +74,14 @@ class OnlineSSM:
                       randn(dm, di, scale=0.5 / math.sqrt(di))]
         # All parameters but the embedding in one flat buffer, in the order ssm.c's layer_at reads.
         self.flat = np.concatenate([p.reshape(-1) for p in parts]).astype(np.float32)
-        assert self.flat.size == dm + shortlist * (dm + 1) + layers * lib.ssm_layer_floats(_ptr(self.dims))
+        assert self.flat.size == dm + shortlist * (dm + 1) + layers * lib.ssm_layer_floats(kernels.ptr(self.dims))
         self.grad = np.zeros_like(self.flat)
         self.flat_m, self.flat_v = np.zeros_like(self.flat), np.zeros_like(self.flat)
         self.embed_m, self.embed_v = np.zeros_like(self.embed), np.zeros_like(self.embed)
         self._steps = 0
-        record = lib.ssm_record_floats(_ptr(self.dims))
+        record = lib.ssm_record_floats(kernels.ptr(self.dims))
         self.records = np.zeros((self.block, record), np.float32)  # one per position of the block
-        self.work = np.zeros(lib.ssm_work_floats(_ptr(self.dims), self.block), np.float32)
+        self.work = np.zeros(lib.ssm_work_floats(kernels.ptr(self.dims), self.block), np.float32)
         self.d_inputs = np.zeros((self.block, dm), np.float32)
         self.conv_state = np.zeros((layers, conv - 1, di), np.float32)
         self.scan_state = np.zeros((layers, di, ds), np.float32)
@@ -102,7 +97,7 @@ class OnlineSSM:
         self.counts = np.zeros(self.capacity)  # occurrences of each type, to share the rare class
         self.log_counts = np.zeros(self.capacity)  # their logs, kept up to date one type at a time
         self._rare_total = 0.0  # occurrences of the types in the shared class
-        self._p = {name: _ptr(getattr(self, name)) for name in (
+        self._p = {name: kernels.ptr(getattr(self, name)) for name in (
             "dims", "flat", "grad", "flat_m", "flat_v", "embed", "embed_m", "embed_v", "records", "work",
             "d_inputs", "conv_state", "scan_state", "conv0", "h0", "inputs", "targets", "logits", "probs", "probs_k")}
         self._record_bytes = record * 4

@@ -1,0 +1,116 @@
+/* The per-token passes over a whole vocabulary: softmax, mixing with the bias head, its update,
+ * and probabilities -> integer frequency table.
+ *
+ * Why C: at the fast levels these passes run over every type seen so far (~19,000 on enwik8's
+ * first MB) for every token; in numpy each was a separate sweep with a temporary, and the
+ * deterministic sums were np.cumsum, which cannot use more than one adder. Here each step is one
+ * or two sweeps, and sums use four interleaved partial sums in a fixed order: as reproducible as
+ * a sequential sum (the order is in the source, not the CPU), about four times faster.
+ */
+#include <stdint.h>
+
+#include "nc_math.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NC_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define NC_HOT
+#endif
+
+#define TOTAL (1LL << 24)
+
+/* Sum of n doubles: lanes == 1 strictly left to right (what np.cumsum does), lanes == 4 in four
+ * interleaved partial sums combined as (s0 + s2) + (s1 + s3). */
+NC_HOT static double sum_lanes(const double *a, int64_t n, int lanes) {
+    if (lanes == 1) {
+        double s = 0.0;
+        for (int64_t i = 0; i < n; i++) s += a[i];
+        return s;
+    }
+    double acc[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int q = 0; q < 4; q++) acc[q] += a[i + q];
+    for (int q = 0; i < n; i++, q++) acc[q] += a[i];
+    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
+}
+
+double nc_sum(const double *a, int64_t n) { return sum_lanes(a, n, 4); }
+
+NC_HOT double nc_dot(const double *a, const double *b, int64_t n) {
+    double acc[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int q = 0; q < 4; q++) acc[q] += a[i + q] * b[i + q];
+    for (int q = 0; i < n; i++, q++) acc[q] += a[i] * b[i];
+    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
+}
+
+/* out = softmax(tau * L); returns the largest probability. */
+NC_HOT double nc_softmax(const double *L, int64_t n, double tau, double *out) {
+    double m[4] = {-1e308, -1e308, -1e308, -1e308}; /* lanes, so that the max vectorises */
+    int64_t i = 0;
+    for (; i < n; i++) out[i] = tau * L[i];
+    for (i = 0; i + 4 <= n; i += 4)
+        for (int q = 0; q < 4; q++) m[q] = out[i + q] > m[q] ? out[i + q] : m[q];
+    for (int q = 0; i < n; i++, q++) m[q] = out[i] > m[q] ? out[i] : m[q];
+    double mx = m[0];
+    for (int q = 1; q < 4; q++) mx = m[q] > mx ? m[q] : mx;
+    for (i = 0; i < n; i++) out[i] = nc_exp(out[i] - mx);
+    double total = sum_lanes(out, n, 4);
+    for (i = 0; i < n; i++) out[i] = out[i] / total;
+    return 1.0 / total; /* the largest term was exp(0) = 1 exactly */
+}
+
+/* q <- normalise(q * scale * exp_bias) (exp_bias may be NULL: no bias head). */
+NC_HOT void nc_scale_bias(double *q, int64_t n, double scale, const double *exp_bias) {
+    if (exp_bias)
+        for (int64_t i = 0; i < n; i++) q[i] = q[i] * scale * exp_bias[i];
+    else
+        for (int64_t i = 0; i < n; i++) q[i] = q[i] * scale;
+    double total = sum_lanes(q, n, 4);
+    for (int64_t i = 0; i < n; i++) q[i] = q[i] / total;
+}
+
+/* The bias head's step towards the token that came: b -= rate * (q - onehot(token)). */
+NC_HOT void nc_bias_update(double *b, double *exp_bias, const double *q, int64_t n, double rate, int64_t token) {
+    for (int64_t i = 0; i < n; i++) b[i] -= rate * q[i];
+    b[token] += rate;
+    for (int64_t i = 0; i < n; i++) exp_bias[i] = nc_exp(b[i]);
+}
+
+/* Probabilities -> int64 frequencies summing to exactly 2^24, every symbol >= 1, and their
+ * exclusive prefix sums (starts, n + 1 entries). Non-finite or non-positive entries count as 0; an
+ * all-zero vector becomes uniform. The rounding remainder goes to the first most frequent symbol.
+ * Returns the total the probabilities were scaled by. With lanes == 1 this is exactly
+ * nczip.coding.quantize's numpy reference (container quantizer version 1). */
+NC_HOT double nc_quantize(const double *p, int64_t n, int lanes, int64_t *freqs, int64_t *starts) {
+    double *clean = (double *)starts; /* scratch: starts is written last */
+    for (int64_t i = 0; i < n; i++) {
+        double v = p[i];
+        clean[i] = (__builtin_isfinite(v) && v > 0.0) ? v : 0.0;
+    }
+    double total = sum_lanes(clean, n, lanes);
+    double factor;
+    if (!(total > 0.0)) {
+        for (int64_t i = 0; i < n; i++) clean[i] = 1.0;
+        total = (double)n;
+    }
+    factor = (double)(TOTAL - n) / total;
+    int64_t sum = 0;
+    for (int64_t i = 0; i < n; i++) {
+        freqs[i] = (int64_t)(clean[i] * factor) + 1; /* truncation == floor: the product is >= 0 */
+        sum += freqs[i];
+    }
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (freqs[i] > freqs[best]) best = i;
+    freqs[best] += TOTAL - sum;
+    starts[0] = 0;
+    int64_t run = 0;
+    for (int64_t i = 0; i < n; i++) {
+        run += freqs[i];
+        starts[i + 1] = run;
+    }
+    return total;
+}
