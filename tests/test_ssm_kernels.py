@@ -15,7 +15,7 @@ F = torch.nn.functional
 
 def _views(ssm: OnlineSSM, flat):
     dm, di, ds, layers, conv, r, short = (int(v) for v in ssm.dims)
-    shapes = [("norm_f", (dm,)), ("out_w", (short, dm)), ("out_b", (short,))]
+    shapes = [("norm_f", (dm,)), ("out_w", (dm, short)), ("out_b", (short,))]
     for k in range(layers):
         shapes += [(f"{k}.norm", (dm,)), (f"{k}.w_in", (2 * di, dm)), (f"{k}.conv_w", (di, conv)),
                    (f"{k}.conv_b", (di,)), (f"{k}.w_x", (r + 2 * ds, di)), (f"{k}.w_dt", (di, r)),
@@ -51,7 +51,7 @@ def _reference_loss(ssm: OnlineSSM, flat, x, targets, classes):
         y = y + torch.exp(cum) * (c @ h0.T) + p[f"{k}.d"] * uc
         x = x + (y * F.silu(z)) @ p[f"{k}.w_out"].T
     xf = F.rms_norm(x, (dm,), p["norm_f"], 1e-6)
-    logits = xf @ p["out_w"][:classes].T + p["out_b"][:classes]
+    logits = xf @ p["out_w"][:, :classes] + p["out_b"][:classes]
     return F.cross_entropy(logits, torch.tensor(targets, dtype=torch.long))
 
 

@@ -13,9 +13,9 @@ import numpy as np
 PRECISION = 24
 TOTAL = 1 << PRECISION
 #: Quantizer versions (the container configuration's "quantize", 1 when absent): how the float
-#: total is summed. 1: strictly left to right, as :func:`quantize`; 2: four interleaved partial
-#: sums in a fixed order (nczip/kernels/dense.c), as reproducible and about four times faster.
-QUANTIZERS = {1: 1, 2: 4}
+#: total is summed. 1: strictly left to right, as :func:`quantize`; 2: sixteen interleaved partial
+#: sums in a fixed order (nczip/kernels/dense.c), as reproducible and several times faster.
+QUANTIZERS = {1: 1, 2: 16}
 
 
 def quantize(probs: np.ndarray) -> np.ndarray:
@@ -51,7 +51,7 @@ def cumulative(freqs: np.ndarray) -> np.ndarray:
 def table(probs: np.ndarray, version: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
     """``(freqs, starts, total)``: :func:`quantize` and :func:`cumulative` in one C pass, and the
     total the probabilities were scaled by. Version 1 gives exactly :func:`quantize`'s integers
-    (tests/test_coding.py checks it); version 2 sums in four lanes."""
+    (tests/test_coding.py checks it); version 2 sums in sixteen lanes."""
     from .. import kernels
 
     p = np.ascontiguousarray(probs, dtype=np.float64)

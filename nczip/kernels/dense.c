@@ -4,8 +4,8 @@
  * Why C: at the fast levels these passes run over every type seen so far (~19,000 on enwik8's
  * first MB) for every token; in numpy each was a separate sweep with a temporary, and the
  * deterministic sums were np.cumsum, which cannot use more than one adder. Here each step is one
- * or two sweeps, and sums use four interleaved partial sums in a fixed order: as reproducible as
- * a sequential sum (the order is in the source, not the CPU), about four times faster.
+ * or two sweeps, and sums use sixteen interleaved partial sums in a fixed order: as reproducible as
+ * a sequential sum (the order is in the source, not the CPU), several times faster.
  */
 #include <stdint.h>
 
@@ -19,32 +19,20 @@
 
 #define TOTAL (1LL << 24)
 
-/* Sum of n doubles: lanes == 1 strictly left to right (what np.cumsum does), lanes == 4 in four
- * interleaved partial sums combined as (s0 + s2) + (s1 + s3). */
-NC_HOT static double sum_lanes(const double *a, int64_t n, int lanes) {
+/* Sum of n doubles: lanes == 1 strictly left to right (what np.cumsum does); otherwise in 16
+ * interleaved partial sums (nc_sum16): enough independent adds to keep vector units busy. */
+static inline double sum_lanes(const double *a, int64_t n, int lanes) {
     if (lanes == 1) {
         double s = 0.0;
         for (int64_t i = 0; i < n; i++) s += a[i];
         return s;
     }
-    double acc[4] = {0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int q = 0; q < 4; q++) acc[q] += a[i + q];
-    for (int q = 0; i < n; i++, q++) acc[q] += a[i];
-    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
+    return nc_sum16(a, NULL, n);
 }
 
-double nc_sum(const double *a, int64_t n) { return sum_lanes(a, n, 4); }
+NC_HOT double nc_sum(const double *a, int64_t n) { return nc_sum16(a, NULL, n); }
 
-NC_HOT double nc_dot(const double *a, const double *b, int64_t n) {
-    double acc[4] = {0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int q = 0; q < 4; q++) acc[q] += a[i + q] * b[i + q];
-    for (int q = 0; i < n; i++, q++) acc[q] += a[i] * b[i];
-    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
-}
+NC_HOT double nc_dot(const double *a, const double *b, int64_t n) { return nc_sum16(a, b, n); }
 
 /* out = softmax(tau * L); returns the largest probability. */
 NC_HOT double nc_softmax(const double *L, int64_t n, double tau, double *out) {
@@ -57,7 +45,7 @@ NC_HOT double nc_softmax(const double *L, int64_t n, double tau, double *out) {
     double mx = m[0];
     for (int q = 1; q < 4; q++) mx = m[q] > mx ? m[q] : mx;
     for (i = 0; i < n; i++) out[i] = nc_exp(out[i] - mx);
-    double total = sum_lanes(out, n, 4);
+    double total = sum_lanes(out, n, 16);
     for (i = 0; i < n; i++) out[i] = out[i] / total;
     return 1.0 / total; /* the largest term was exp(0) = 1 exactly */
 }
@@ -68,7 +56,7 @@ NC_HOT void nc_scale_bias(double *q, int64_t n, double scale, const double *exp_
         for (int64_t i = 0; i < n; i++) q[i] = q[i] * scale * exp_bias[i];
     else
         for (int64_t i = 0; i < n; i++) q[i] = q[i] * scale;
-    double total = sum_lanes(q, n, 4);
+    double total = sum_lanes(q, n, 16);
     for (int64_t i = 0; i < n; i++) q[i] = q[i] / total;
 }
 

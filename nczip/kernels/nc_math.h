@@ -82,4 +82,62 @@ static inline double nc_log(double x) {
     return 2.0 * f * p + (double)e * 0.6931471805599453;
 }
 
+/* Long reductions in a fixed order, in GCC vector types so that several vector accumulators run
+ * in parallel (a plain array of partial sums was kept in memory: one add per cycle at best).
+ * Element i goes to partial sum i mod 16 (doubles) or i mod 32 (floats); the partial sums are
+ * folded by halving. A vector type is split into narrower registers on a narrower CPU without
+ * changing any lane's arithmetic, so the result is the same everywhere. */
+typedef double nc_v4d __attribute__((vector_size(32)));
+typedef float nc_v8f __attribute__((vector_size(32)));
+
+static inline double nc_fold_d(double *acc, int lanes) {
+    for (int w = lanes / 2; w >= 1; w /= 2)
+        for (int q = 0; q < w; q++) acc[q] += acc[q + w];
+    return acc[0];
+}
+
+static inline float nc_fold_f(float *acc, int lanes) {
+    for (int w = lanes / 2; w >= 1; w /= 2)
+        for (int q = 0; q < w; q++) acc[q] += acc[q + w];
+    return acc[0];
+}
+
+/* sum of a[i] (b == NULL) or of a[i] * b[i], in 16 lanes */
+static inline double nc_sum16(const double *a, const double *b, int64_t n) {
+    nc_v4d s[4] = {{0}, {0}, {0}, {0}};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int v = 0; v < 4; v++) {
+            nc_v4d x;
+            memcpy(&x, a + i + 4 * v, sizeof x);
+            if (b) {
+                nc_v4d y;
+                memcpy(&y, b + i + 4 * v, sizeof y);
+                x = x * y;
+            }
+            s[v] += x;
+        }
+    double acc[16];
+    memcpy(acc, s, sizeof acc);
+    for (int q = 0; i < n; i++, q++) acc[q] += b ? a[i] * b[i] : a[i];
+    return nc_fold_d(acc, 16);
+}
+
+/* sum of a[i] * b[i] over floats, in 32 lanes */
+static inline float nc_dot32(const float *a, const float *b, int64_t n) {
+    nc_v8f s[4] = {{0}, {0}, {0}, {0}};
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int v = 0; v < 4; v++) {
+            nc_v8f x, y;
+            memcpy(&x, a + i + 8 * v, sizeof x);
+            memcpy(&y, b + i + 8 * v, sizeof y);
+            s[v] += x * y;
+        }
+    float acc[32];
+    memcpy(acc, s, sizeof acc);
+    for (int q = 0; i < n; i++, q++) acc[q] += a[i] * b[i];
+    return nc_fold_f(acc, 32);
+}
+
 #endif

@@ -183,15 +183,22 @@ NC_HOT void ssm_step(const int32_t *dims, float *flat, const float *row, float *
     fin[dm] = rmsnorm(x, flat, fin + dm + 1, dm); /* norm_f is the flat buffer's first dm floats */
 }
 
-/* log-softmax of the first k output rows for the normalised state xf, in double; ``probs``
- * receives the probabilities (the block gradient reuses them). */
+/* log-softmax of the first k output classes for the normalised state xf, in double; ``probs``
+ * receives the probabilities (the block gradient reuses them). The output weights are stored
+ * transposed (dm x shortlist), so the logits are dm axpy sweeps over contiguous memory. */
 NC_HOT void ssm_log_softmax(const int32_t *dims, const float *flat, const float *xf, int k, double *out,
                             double *probs) {
     Dims s = dims_of(dims);
     const float *out_w = flat + s.dm, *out_b = flat + s.dm + (int64_t)s.shortlist * s.dm;
+    float acc[k];
+    for (int i = 0; i < k; i++) acc[i] = 0.0f;
+    for (int j = 0; j < s.dm; j++) {
+        const float *row = out_w + (int64_t)j * s.shortlist, xj = xf[j];
+        for (int i = 0; i < k; i++) acc[i] += row[i] * xj;
+    }
     double mx = -1e300;
     for (int i = 0; i < k; i++) {
-        out[i] = (double)(dot(out_w + (int64_t)i * s.dm, xf, s.dm) + out_b[i]);
+        out[i] = (double)(acc[i] + out_b[i]);
         mx = out[i] > mx ? out[i] : mx;
     }
     for (int i = 0; i < k; i++) probs[i] = nc_exp(out[i] - mx);
@@ -342,7 +349,7 @@ NC_HOT double ssm_backward(const int32_t *dims, int T, int classes, const int32_
                            float *dX, float *work, double *probs, const int32_t *probs_k) {
     Dims s = dims_of(dims);
     const int dm = s.dm;
-    const float *out_w = flat + dm, *out_b = flat + dm + (int64_t)s.shortlist * dm;
+    const float *out_w = flat + dm;
     float *g_out_w = grad + dm, *g_out_b = grad + dm + (int64_t)s.shortlist * dm;
     double *lp = (double *)(work + layer_work_floats(&s, T));
     double loss = 0.0;
@@ -356,17 +363,16 @@ NC_HOT double ssm_backward(const int32_t *dims, int T, int classes, const int32_
             ssm_log_softmax(dims, flat, xf, classes, lp, P);
         }
         loss -= nc_log(P[targets[t]]);
-        float dxf[dm], dxh[dm];
-        for (int j = 0; j < dm; j++) dxf[j] = 0.0f;
+        float dxf[dm], dxh[dm], dl[classes];
         for (int i = 0; i < classes; i++) {
-            float dl = (float)((P[i] - (i == targets[t] ? 1.0 : 0.0)) / T);
-            const float *w = out_w + (int64_t)i * dm;
-            float *gw = g_out_w + (int64_t)i * dm;
-            g_out_b[i] += dl;
-            for (int j = 0; j < dm; j++) {
-                gw[j] += dl * xf[j];
-                dxf[j] += dl * w[j];
-            }
+            dl[i] = (float)((P[i] - (i == targets[t] ? 1.0 : 0.0)) / T);
+            g_out_b[i] += dl[i];
+        }
+        for (int j = 0; j < dm; j++) {
+            const float *row = out_w + (int64_t)j * s.shortlist, xj = xf[j];
+            float *grow = g_out_w + (int64_t)j * s.shortlist;
+            for (int i = 0; i < classes; i++) grow[i] += dl[i] * xj;
+            dxf[j] = nc_dot32(row, dl, classes);
         }
         for (int j = 0; j < dm; j++) {
             grad[j] += dxf[j] * xL[j] * rsf;
@@ -375,7 +381,6 @@ NC_HOT double ssm_backward(const int32_t *dims, int T, int classes, const int32_
         float c = dot(dxh, xL, dm) * rsf * rsf * rsf / (float)dm;
         for (int j = 0; j < dm; j++) dX[t * dm + j] = rsf * dxh[j] - xL[j] * c;
     }
-    (void)out_b;
     for (int k = s.layers - 1; k >= 0; k--)
         layer_backward(&s, flat, grad, k, T, records, conv0, h0, dX, work);
     return loss / T;

@@ -62,7 +62,8 @@ class OnlineSSM:
 
         # Row 0 of the embedding is the start-of-chunk input; type k of the compact vocabulary is row k + 1.
         self.embed = randn(self.capacity + 1, dm, scale=0.1)
-        parts = [np.ones(dm), randn(self.shortlist, dm, scale=0.1), np.zeros(self.shortlist)]
+        # The output weights are stored transposed, (dm, shortlist): see ssm_log_softmax.
+        parts = [np.ones(dm), randn(self.shortlist, dm, scale=0.1).T, np.zeros(self.shortlist)]
         for _ in range(int(layers)):
             dt = np.exp(rng.random_sample(di) * (math.log(0.1) - math.log(0.001)) + math.log(0.001))
             parts += [np.ones(dm), randn(2 * di, dm, scale=1.0 / math.sqrt(dm)),
@@ -73,7 +74,7 @@ class OnlineSSM:
                       np.log(np.linspace(1.0, 16.0, di)), np.ones(di),
                       randn(dm, di, scale=0.5 / math.sqrt(di))]
         # All parameters but the embedding in one flat buffer, in the order ssm.c's layer_at reads.
-        self.flat = np.concatenate([p.reshape(-1) for p in parts]).astype(np.float32)
+        self.flat = np.concatenate([np.ravel(p) for p in parts]).astype(np.float32)
         assert self.flat.size == dm + shortlist * (dm + 1) + layers * lib.ssm_layer_floats(kernels.ptr(self.dims))
         self.grad = np.zeros_like(self.flat)
         self.flat_m, self.flat_v = np.zeros_like(self.flat), np.zeros_like(self.flat)
