@@ -108,6 +108,7 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
             components = [c for c in components if c != "ssm"]
         tokens: dict[str, Any] = {"ensemble": ensemble_config(FAST_DEFAULT if components is None else components),
                                   "new_types": dict(NEW_TYPES)}
+        tokens["ensemble"].get("mixer", {}).pop("tau_lr", None)  # no temperature on the SSM (compact.py)
         if ssm:
             tokens["ssm"] = copy.deepcopy(ssm)
         _set_tiling(tokens["ensemble"], tiling)

@@ -61,7 +61,7 @@ def _trained_model(tokens: int, layers: int) -> OnlineSSM:
     for i in range(tokens):  # a few blocks, so the weights and the start state are not the initial ones
         # compact ids: type i first appears at step i, then the 100 types recur at random
         if i:
-            ssm.log_probs(min(i, 100))
+            ssm.probs(min(i, 100))
         ssm.update(i if i < 100 else int(rng.integers(0, 100)), min(i + 1, 100))
     return ssm
 
@@ -72,7 +72,7 @@ def test_block_gradient_matches_torch_autograd(layers):
     rng = np.random.default_rng(6)
     targets = [int(v) for v in rng.integers(0, 64, ssm.block - ssm._fill)]
     for target in targets[:-1]:  # fill the block but stop before the step that trains on it
-        ssm.log_probs(100)  # the gradient reuses these probabilities ...
+        ssm.probs(100)  # the gradient reuses these probabilities ...
         ssm.update(target, 100)
     assert ssm.probs_k[ssm._fill] == -1  # ... and recomputes them at the last position
     ssm.targets[ssm._fill] = targets[-1]
@@ -81,7 +81,7 @@ def test_block_gradient_matches_torch_autograd(layers):
     loss_c = ssm.lib.ssm_backward(ssm._p["dims"], fill, classes, ssm._p["targets"], ssm._p["flat"],
                                   ssm._p["records"], ssm._p["conv0"], ssm._p["h0"], ssm._p["grad"],
                                   ssm.flat.size, ssm._p["d_inputs"], ssm._p["work"],
-                                  ssm._p["probs"], ssm._p["probs_k"])
+                                  ssm._p["probs_rows"], ssm._p["probs_k"])
     flat = torch.from_numpy(ssm.flat.copy()).requires_grad_(True)
     x = torch.from_numpy(ssm.embed[ssm.inputs[:fill]].copy()).requires_grad_(True)
     loss = _reference_loss(ssm, flat, x, ssm.targets[:fill].tolist(), classes)

@@ -39,7 +39,7 @@ _SIGNATURES = {
     "nc_dot": (_D, [_P, _P, _L]),
     "nc_softmax": (_D, [_P, _L, _D, _P]),
     "nc_scale_bias": (None, [_P, _L, _D, _P]),
-    "nc_bias_update": (None, [_P, _P, _P, _L, _D, _L]),
+    "nc_bias_update": (None, [_P, _P, _L, _D, _L]),
     "nc_quantize": (_D, [_P, _L, _I, _P, _P]),
 }
 

@@ -11,13 +11,17 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline double nc_sqrt(double x) { return __builtin_sqrt(x); }
+/* Always inlined: a helper compiled out of line would get the baseline instruction set only, not
+ * the AVX2 clone of its caller. */
+#define NC_INLINE static inline __attribute__((always_inline))
+
+NC_INLINE double nc_sqrt(double x) { return __builtin_sqrt(x); }
 
 /* exp(x) for x >= -708 (below, exp(-708) ~ 3e-308: a probability that small is zero to every
  * caller). No branches and no float->int conversion, so loops over arrays of it vectorise: the
  * rounding of x / ln 2 to an integer k is done by adding and subtracting 1.5 * 2^52, and 2^k is
  * built from the bits of that sum. */
-static inline double nc_exp(double x) {
+NC_INLINE double nc_exp(double x) {
     const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
     x = x < -708.0 ? -708.0 : x;
     x = x > 709.0 ? 709.0 : x;
@@ -47,7 +51,7 @@ static inline double nc_exp(double x) {
     return p * scale;
 }
 
-static inline double nc_log(double x) {
+NC_INLINE double nc_log(double x) {
     if (!(x > 0.0)) return x == 0.0 ? -1e308 * 10.0 : (x - x) / (x - x);
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
@@ -90,20 +94,20 @@ static inline double nc_log(double x) {
 typedef double nc_v4d __attribute__((vector_size(32)));
 typedef float nc_v8f __attribute__((vector_size(32)));
 
-static inline double nc_fold_d(double *acc, int lanes) {
+NC_INLINE double nc_fold_d(double *acc, int lanes) {
     for (int w = lanes / 2; w >= 1; w /= 2)
         for (int q = 0; q < w; q++) acc[q] += acc[q + w];
     return acc[0];
 }
 
-static inline float nc_fold_f(float *acc, int lanes) {
+NC_INLINE float nc_fold_f(float *acc, int lanes) {
     for (int w = lanes / 2; w >= 1; w /= 2)
         for (int q = 0; q < w; q++) acc[q] += acc[q + w];
     return acc[0];
 }
 
 /* sum of a[i] (b == NULL) or of a[i] * b[i], in 16 lanes */
-static inline double nc_sum16(const double *a, const double *b, int64_t n) {
+NC_INLINE double nc_sum16(const double *a, const double *b, int64_t n) {
     nc_v4d s[4] = {{0}, {0}, {0}, {0}};
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
@@ -124,7 +128,7 @@ static inline double nc_sum16(const double *a, const double *b, int64_t n) {
 }
 
 /* sum of a[i] * b[i] over floats, in 32 lanes */
-static inline float nc_dot32(const float *a, const float *b, int64_t n) {
+NC_INLINE float nc_dot32(const float *a, const float *b, int64_t n) {
     nc_v8f s[4] = {{0}, {0}, {0}, {0}};
     int64_t i = 0;
     for (; i + 32 <= n; i += 32)

@@ -96,7 +96,7 @@ static Record record_at(const Dims *s, float *rec, int k) {
 }
 
 /* Sum in a fixed order: four interleaved partial sums, then a fixed tree. */
-static inline double sum_fixed(const double *a, int n) {
+NC_INLINE double sum_fixed(const double *a, int n) {
     double acc[4] = {0, 0, 0, 0};
     int i = 0;
     for (; i + 4 <= n; i += 4)
@@ -106,7 +106,7 @@ static inline double sum_fixed(const double *a, int n) {
 }
 
 /* Dot product in a fixed order: eight interleaved partial sums, then a fixed tree. */
-static inline float dot(const float *a, const float *b, int n) {
+NC_INLINE float dot(const float *a, const float *b, int n) {
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int j = 0;
     for (; j + 8 <= n; j += 8)
@@ -115,9 +115,9 @@ static inline float dot(const float *a, const float *b, int n) {
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-static inline float sigmoidf_(float x) { return (float)(1.0 / (1.0 + nc_exp(-(double)x))); }
+NC_INLINE float sigmoidf_(float x) { return (float)(1.0 / (1.0 + nc_exp(-(double)x))); }
 
-static inline float softplusf_(float x) {
+NC_INLINE float softplusf_(float x) {
     double v = x;
     double m = v > 0.0 ? v : 0.0;
     return (float)(m + nc_log(1.0 + nc_exp(-(v > 0.0 ? v : -v))));

@@ -78,6 +78,7 @@ class CompactTokenModel:
         self.raw = RawSpans(byte_model)
         self.allow_escape = allow_escape
         self.mode = SymbolMode.TOKEN
+        self._out = np.empty(FIRST_RANK + n_vocab)  # predict()'s output buffer
         self.types: list[int] = []
         self._high = 0
         self._steps = self._escapes = self._new = 0
@@ -95,11 +96,13 @@ class CompactTokenModel:
         # spans), new type, known type (once there is one).
         outcomes = int(self.allow_escape) + 1 + int(n > 0)
         total = self._steps + 0.5 * outcomes
-        out = np.empty(FIRST_RANK + n)
+        out = self._out[:FIRST_RANK + n]
         out[RAW_ESCAPE] = (self._escapes + 0.5) / total if self.allow_escape else 0.0
         out[NEW_TYPE] = (self._new + 0.5) / total
         if n:
-            q = self.mixer.predict(self.ssm.log_probs(n) if self.ssm is not None else None)
+            # The SSM's probabilities are mixed as they are: a learned temperature on them (as the
+            # LLM gets) made enwik8's first 300 kB 0.1 % larger.
+            q = self.mixer.predict(None, self.ssm.probs(n) if self.ssm is not None else None)
             known = self._steps - self._escapes - self._new
             np.multiply(q, (known + 0.5) / total, out=out[FIRST_RANK:])
         return out

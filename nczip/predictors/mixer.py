@@ -74,7 +74,7 @@ class TokenMixer:
         self.config = config
         mixer = config.get("mixer")
         self.learn_rate = float(mixer["lr"]) if mixer else 0.0
-        self.tau_rate = float(mixer["tau_lr"]) if mixer else 0.0
+        self.tau_rate = float(mixer.get("tau_lr", 0.0)) if mixer else 0.0
         self.tau = 1.0
         ngram = config.get("ngram")
         self.ngram = NgramModel(tuple(ngram["orders"]), int(ngram["max_contexts"]),
@@ -94,7 +94,7 @@ class TokenMixer:
         bias = config.get("bias")
         self.bias_rate = float(bias["lr"]) if bias else 0.0
         self.bias_warmup = float(bias.get("warmup", 0)) if bias else 0.0
-        self.bias = np.zeros(self.n_vocab) if bias else None
+        # The bias head is kept as exp(bias) only (its update is multiplicative: kernels/dense.c).
         self.exp_bias = np.ones(self.n_vocab) if bias else None
         skip = config.get("skip")
         self.skip = skip
@@ -104,6 +104,10 @@ class TokenMixer:
         self._skip_eps: float | None = None
         self.unigram = np.where(codable, 0.02, 0.0)
         self._k = kernels.lib()
+        # Per-token working arrays, allocated once (their addresses go to the C kernels).
+        self._base_buf, self._q_buf = np.empty(self.n_vocab), np.empty(self.n_vocab)
+        self._p_base, self._p_q = ptr(self._base_buf), ptr(self._q_buf)
+        self._p_exp_bias = ptr(self.exp_bias) if self.exp_bias is not None else None
         self.size = self.n_vocab  # ids predicted when there are no log-probs (a compact vocabulary grows)
         self.steps = 0
         self.skipped = 0
@@ -146,30 +150,38 @@ class TokenMixer:
         return True
 
     # -- prediction ----------------------------------------------------------------------------
-    def predict(self, log_probs: np.ndarray | None) -> np.ndarray:
-        """The next-token distribution; ``log_probs`` is None when the LLM was skipped.
+    def predict(self, log_probs: np.ndarray | None, probs: np.ndarray | None = None) -> np.ndarray:
+        """The next-token distribution from the LLM's ``log_probs`` (a temperature is learned on
+        them), or from ``probs``, an already normalised dense model (the fast levels' SSM), or,
+        with neither (the LLM skipped, or no dense model), from the unigram counts.
 
         The distribution covers the first ``len(log_probs)`` token ids (the first ``size`` when
         None): the whole vocabulary for the LLM, the types seen so far for a compact vocabulary.
+        The arrays returned and traced live in buffers the next call overwrites.
         """
-        trace: dict[str, Any] = {"stages": []}
+        trace: dict[str, Any] = {"stages": [], "llm": None}
         self._trace = trace
         k = self._k
-        if log_probs is None:
-            n = self.size
-            base = self.unigram[:n].copy()
-            k.nc_scale_bias(ptr(base), n, 1.0, None)
-            trace["llm"] = None
-            conf = 0
-        else:
+        if log_probs is not None:
             log_probs = np.ascontiguousarray(log_probs, dtype=np.float64)
             n = log_probs.shape[0]
-            base = np.empty(n)
-            top = k.nc_softmax(ptr(log_probs), n, self.tau, ptr(base))
+            base = self._base_buf[:n]
+            conf = _bucket(k.nc_softmax(ptr(log_probs), n, self.tau, self._p_base), _CONF_EDGES)
             trace["llm"] = (log_probs, base)
-            conf = _bucket(top, _CONF_EDGES)
+        elif probs is not None:
+            n = probs.shape[0]
+            base = probs
+            conf = _bucket(float(probs.max()), _CONF_EDGES)
+        else:
+            n = self.size
+            base = self._base_buf[:n]
+            base[:] = self.unigram[:n]
+            k.nc_scale_bias(self._p_base, n, 1.0, None)
+            conf = 0
+        trace["skipped"] = log_probs is None and probs is None
         trace["base"] = base
-        q = base.copy()
+        q = self._q_buf[:n]
+        q[:] = base
         # q is kept as scale * q: a stage's (1 - lambda) goes into the scalar, its lambda * s onto
         # the few tokens it saw, so a stage costs O(support), not O(vocabulary).
         scale = 1.0
@@ -194,8 +206,8 @@ class TokenMixer:
             scale *= 1.0 - lam
             q[tokens] += (lam / scale) * s
             trace["stages"].append((table, cell, lam, tokens, s))
-        if self.bias is not None:  # q <- normalise(scale * q * exp(bias)), one pass
-            k.nc_scale_bias(ptr(q), n, scale, ptr(self.exp_bias))
+        if self.exp_bias is not None:  # q <- normalise(scale * q * exp(bias)), one pass
+            k.nc_scale_bias(self._p_q, n, scale, self._p_exp_bias)
         elif scale != 1.0:
             q *= scale
         trace["biased"] = q
@@ -214,17 +226,16 @@ class TokenMixer:
         trace = self._trace if learn else {}
         if self.learn_rate and trace:
             self._learn_mixing(trace, token)
-        if self.bias is not None and trace:
+        if self.exp_bias is not None and trace:
             # The rate ramps up over the first tokens: a large step on little evidence hurts.
             rate = self.bias_rate * min(1.0, (self.steps + 1) / self.bias_warmup) if self.bias_warmup \
                 else self.bias_rate
-            biased = trace["biased"]
-            self._k.nc_bias_update(ptr(self.bias), ptr(self.exp_bias), ptr(biased), biased.shape[0], rate, token)
+            self._k.nc_bias_update(self._p_exp_bias, self._p_q, trace["biased"].shape[0], rate, token)
         if self._proposal is not None:
             stats = self.skip_stats[self._proposal[1]]
             stats[0] += self._proposal[0] == token
             stats[1] += 1
-            if trace.get("llm") is None:
+            if trace.get("skipped"):
                 self.skipped += 1
         self.unigram[token] += 1.0
         if self.ngram is not None:
@@ -259,7 +270,7 @@ class TokenMixer:
         llm = trace.get("llm")
         if llm is not None and self.tau_rate:
             log_probs, base = llm
-            expected = self._k.nc_dot(ptr(base), ptr(log_probs), base.shape[0])  # fixed order: same on every run
+            expected = self._k.nc_dot(self._p_base, ptr(log_probs), base.shape[0])  # fixed order: same on every run
             grad_tau = -scale * float(base[token]) * (float(log_probs[token]) - expected) / final
             self.tau = min(3.0, max(0.3, self.tau - self.tau_rate * grad_tau))
 

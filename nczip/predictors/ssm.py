@@ -93,14 +93,14 @@ class OnlineSSM:
         self.logits = np.zeros(self.shortlist)
         # The output probabilities prediction computed at each position of the block, and over
         # how many rows (-1: none), for the gradient to reuse.
-        self.probs = np.zeros((self.block, self.shortlist))
+        self.probs_rows = np.zeros((self.block, self.shortlist))
         self.probs_k = np.full(self.block, -1, np.int32)
         self.counts = np.zeros(self.capacity)  # occurrences of each type, to share the rare class
-        self.log_counts = np.zeros(self.capacity)  # their logs, kept up to date one type at a time
+        self._dist = np.zeros(self.capacity)  # probs()'s output once the shortlist is full
         self._rare_total = 0.0  # occurrences of the types in the shared class
         self._p = {name: kernels.ptr(getattr(self, name)) for name in (
             "dims", "flat", "grad", "flat_m", "flat_v", "embed", "embed_m", "embed_v", "records", "work",
-            "d_inputs", "conv_state", "scan_state", "conv0", "h0", "inputs", "targets", "logits", "probs", "probs_k")}
+            "d_inputs", "conv_state", "scan_state", "conv0", "h0", "inputs", "targets", "logits", "probs_rows", "probs_k")}
         self._record_bytes = record * 4
         self._row_bytes = dm * 4
         self._xf_offset = (record - dm) * 4  # the normalised final state ends each record
@@ -120,28 +120,29 @@ class OnlineSSM:
         """Output rows in use with n types: one per type, the last row shared once n >= shortlist."""
         return min(n, self.shortlist)
 
-    def log_probs(self, n: int) -> np.ndarray:
-        """float64 log-probabilities of the n types seen so far (compact ids 0..n-1).
+    def probs(self, n: int) -> np.ndarray:
+        """float64 probabilities of the n types seen so far (compact ids 0..n-1), summing to 1.
 
         Types 0..shortlist-2 (the first seen, which are mostly the frequent ones) have their own
-        output row; later types share the last row's probability in proportion to their counts.
-        That keeps the output layer a fixed 32 x shortlist product however many types appear.
+        output class; later types share the last class's probability in proportion to their
+        counts. That keeps the output layer a fixed dm x shortlist product however many types
+        appear. The array is a buffer the next call overwrites.
         """
         k = self._classes(n)
+        slot = self.probs_rows[self._fill]
         self.lib.ssm_log_softmax(self._p["dims"], self._p["flat"], self._slot + self._xf_offset, k,
-                                 self._p["logits"], self._p["probs"] + self._fill * self.shortlist * 8)
+                                 self._p["logits"], slot.ctypes.data)
         self.probs_k[self._fill] = k
         if n < self.shortlist:
-            return self.logits[:n]
-        out = np.empty(n)
-        out[:k - 1] = self.logits[:k - 1]
-        np.add(self.log_counts[k - 1:n], self.logits[k - 1] - math.log(self._rare_total), out=out[k - 1:])
+            return slot[:n]
+        out = self._dist[:n]
+        out[:k - 1] = slot[:k - 1]
+        np.multiply(self.counts[k - 1:n], slot[k - 1] / self._rare_total, out=out[k - 1:])
         return out
 
     def update(self, compact_id: int, n: int) -> None:
         """Learn that type ``compact_id`` came next (``n`` types known, this one included)."""
-        count = self.counts[compact_id] = self.counts[compact_id] + 1.0
-        self.log_counts[compact_id] = math.log(count)
+        self.counts[compact_id] += 1.0
         if compact_id >= self.shortlist - 1:
             self._rare_total += 1.0
         self.targets[self._fill] = min(compact_id, self.shortlist - 1)
@@ -159,7 +160,7 @@ class OnlineSSM:
         p, lib = self._p, self.lib
         loss = lib.ssm_backward(p["dims"], self._fill, classes, p["targets"], p["flat"], p["records"],
                                 p["conv0"], p["h0"], p["grad"], self.flat.size, p["d_inputs"], p["work"],
-                                p["probs"], p["probs_k"])
+                                p["probs_rows"], p["probs_k"])
         self._steps += 1
         c1, c2 = 1.0 - 0.9 ** self._steps, 1.0 - 0.999 ** self._steps
         lib.ssm_adam(p["flat"], p["grad"], p["flat_m"], p["flat_v"], self.flat.size, self.lr, c1, c2)
