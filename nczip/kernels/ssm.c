@@ -43,8 +43,9 @@ static Dims dims_of(const int32_t *d) {
     /* norm, w_in, conv_w, w_x, w_dt, then conv_b b_dt a_log d (4 di), w_out */
     s.layer_size = (int64_t)s.dm + 2 * s.di * s.dm + s.di * s.conv + s.p * s.di + s.di * s.r
                    + 4 * s.di + s.dm * s.di;
-    /* per layer: x_in dm, rs 1, xn dm, u z pre uc dpre dt decay y (8 di), proj p, h di*ds */
-    s.record_layer = 2 * s.dm + 1 + 8 * s.di + s.p + (int64_t)s.di * s.ds;
+    /* per layer: x_in dm, rs 1, xn dm, u z pre uc dpre dt decay y sz sp sdp (11 di), proj p,
+     * h di*ds */
+    s.record_layer = 2 * s.dm + 1 + 11 * s.di + s.p + (int64_t)s.di * s.ds;
     /* plus the final state: x dm, rs 1, xf dm */
     s.record = s.layers * s.record_layer + 2 * s.dm + 1;
     return s;
@@ -74,6 +75,7 @@ static Layer layer_at(const Dims *s, float *flat, int k) {
 /* A layer's slice of a step record. */
 typedef struct {
     float *x_in, *rs, *xn, *u, *z, *pre, *uc, *dpre, *dt, *decay, *y, *proj, *h;
+    float *sz, *sp, *sdp; /* sigmoid of z, pre and dpre: the backward pass's derivatives need them */
 } Record;
 
 static Record record_at(const Dims *s, float *rec, int k) {
@@ -90,6 +92,9 @@ static Record record_at(const Dims *s, float *rec, int k) {
     R.dt = q; q += s->di;
     R.decay = q; q += s->di;
     R.y = q; q += s->di;
+    R.sz = q; q += s->di;
+    R.sp = q; q += s->di;
+    R.sdp = q; q += s->di;
     R.proj = q; q += s->p;
     R.h = q;
     return R;
@@ -157,7 +162,8 @@ NC_HOT void ssm_step(const int32_t *dims, float *flat, const float *row, float *
             for (int q = 0; q < cw - 1; q++) acc += cs[q * di + d] * p.conv_w[d * cw + q];
             acc += R.u[d] * p.conv_w[d * cw + cw - 1];
             R.pre[d] = acc + p.conv_b[d];
-            R.uc[d] = R.pre[d] * sigmoidf_(R.pre[d]);
+            R.sp[d] = sigmoidf_(R.pre[d]);
+            R.uc[d] = R.pre[d] * R.sp[d];
         }
         if (cw > 1) {
             memmove(cs, cs + di, sizeof(float) * (cw - 2) * di);
@@ -168,12 +174,14 @@ NC_HOT void ssm_step(const int32_t *dims, float *flat, const float *row, float *
         for (int d = 0; d < di; d++) {
             R.dpre[d] = dot(p.w_dt + d * r, R.proj, r) + p.b_dt[d];
             R.dt[d] = softplusf_(R.dpre[d]);
+            R.sdp[d] = sigmoidf_(R.dpre[d]);
             R.decay[d] = (float)nc_exp(-nc_exp((double)p.a_log[d]) * (double)R.dt[d]);
             float in = R.dt[d] * R.uc[d];
             float *hd = h + d * ds;
             for (int q = 0; q < ds; q++) hd[q] = R.decay[d] * hd[q] + in * B[q];
             R.y[d] = dot(hd, C, ds) + p.d[d] * R.uc[d];
-            g[d] = R.y[d] * (R.z[d] * sigmoidf_(R.z[d]));
+            R.sz[d] = sigmoidf_(R.z[d]);
+            g[d] = R.y[d] * (R.z[d] * R.sz[d]);
         }
         memcpy(R.h, h, sizeof(float) * di * ds);
         for (int j = 0; j < dm; j++) x[j] += dot(p.w_out + (int64_t)j * di, g, di);
@@ -219,14 +227,15 @@ NC_HOT static void layer_backward(const Dims *s, float *flat, float *grad, int k
     float *dh = dproj + P; /* di * ds */
     float dg[di];
     const float *c0 = conv0 + (int64_t)k * (cw - 1) * di, *hk0 = h0 + (int64_t)k * di * ds;
+    float A[di]; /* the decay rates exp(a_log) */
+    for (int d = 0; d < di; d++) A[d] = (float)nc_exp((double)p.a_log[d]);
     /* output projection and gate */
     for (int t = 0; t < T; t++) {
         Record R = record_at(s, records + (int64_t)t * s->record, k);
         float *dx = dX + t * dm;
         float gv[di];
         for (int d = 0; d < di; d++) {
-            float sz = sigmoidf_(R.z[d]);
-            gv[d] = R.y[d] * (R.z[d] * sz);
+            gv[d] = R.y[d] * (R.z[d] * R.sz[d]);
         }
         for (int j = 0; j < dm; j++) {
             float *gw = gp.w_out + (int64_t)j * di;
@@ -238,7 +247,7 @@ NC_HOT static void layer_backward(const Dims *s, float *flat, float *grad, int k
             for (int d = 0; d < di; d++) dg[d] += w[d] * dx[j];
         }
         for (int d = 0; d < di; d++) {
-            float z = R.z[d], sz = sigmoidf_(z);
+            float z = R.z[d], sz = R.sz[d];
             dy[t * di + d] = dg[d] * (z * sz);
             dz[t * di + d] = dg[d] * R.y[d] * (sz * (1.0f + z * (1.0f - sz)));
             gp.d[d] += dy[t * di + d] * R.uc[d];
@@ -267,12 +276,12 @@ NC_HOT static void layer_backward(const Dims *s, float *flat, float *grad, int k
                 dB[q] += dhd[q] * in;
                 dhd[q] *= R.decay[d];
             }
-            float a = (float)nc_exp((double)p.a_log[d]);
+            float a = A[d];
             float dda = ddecay * R.decay[d];           /* d loss / d (-a dt) */
             float ddt = -a * dda + din * R.uc[d];
             gp.a_log[d] += -a * R.dt[d] * dda;
             duc[t * di + d] += din * R.dt[d];
-            float ddpre = ddt * sigmoidf_(R.dpre[d]);
+            float ddpre = ddt * R.sdp[d];
             gp.b_dt[d] += ddpre;
             for (int j = 0; j < r; j++) {
                 gp.w_dt[d * r + j] += ddpre * R.proj[j];
@@ -291,15 +300,18 @@ NC_HOT static void layer_backward(const Dims *s, float *flat, float *grad, int k
     /* silu and the causal depthwise convolution */
     for (int t = 0; t < T; t++) {
         Record R = record_at(s, records + (int64_t)t * s->record, k);
+        float dpc[di];
         for (int d = 0; d < di; d++) {
-            float pre = R.pre[d], sp = sigmoidf_(pre);
-            float dpc = duc[t * di + d] * (sp * (1.0f + pre * (1.0f - sp)));
-            gp.conv_b[d] += dpc;
-            for (int q = 0; q < cw; q++) {
-                int idx = t - (cw - 1) + q;
-                float v = idx >= 0 ? record_at(s, records + (int64_t)idx * s->record, k).u[d] : c0[(t + q) * di + d];
-                gp.conv_w[d * cw + q] += dpc * v;
-                if (idx >= 0) du[idx * di + d] += dpc * p.conv_w[d * cw + q];
+            float pre = R.pre[d], sp = R.sp[d];
+            dpc[d] = duc[t * di + d] * (sp * (1.0f + pre * (1.0f - sp)));
+            gp.conv_b[d] += dpc[d];
+        }
+        for (int q = 0; q < cw; q++) {
+            int idx = t - (cw - 1) + q; /* the input this tap saw: u of position idx, or the saved state */
+            const float *v = idx >= 0 ? record_at(s, records + (int64_t)idx * s->record, k).u : c0 + (t + q) * di;
+            for (int d = 0; d < di; d++) {
+                gp.conv_w[d * cw + q] += dpc[d] * v[d];
+                if (idx >= 0) du[idx * di + d] += dpc[d] * p.conv_w[d * cw + q];
             }
         }
     }
@@ -336,7 +348,8 @@ static int64_t layer_work_floats(const Dims *s, int T) {
 
 int64_t ssm_work_floats(const int32_t *dims, int T) {
     Dims s = dims_of(dims);
-    return layer_work_floats(&s, T) + 4 * (int64_t)s.shortlist;
+    /* + the probabilities recomputed for one position (2 shortlist doubles) + dl (T x shortlist) */
+    return layer_work_floats(&s, T) + 4 * (int64_t)s.shortlist + (int64_t)T * s.shortlist;
 }
 
 /* Gradient of the block's mean cross-entropy over the first ``classes`` output rows.
@@ -352,28 +365,43 @@ NC_HOT double ssm_backward(const int32_t *dims, int T, int classes, const int32_
     const float *out_w = flat + dm;
     float *g_out_w = grad + dm, *g_out_b = grad + dm + (int64_t)s.shortlist * dm;
     double *lp = (double *)(work + layer_work_floats(&s, T));
+    float *dl = work + layer_work_floats(&s, T) + 4 * (int64_t)s.shortlist; /* T x shortlist */
+    const int S = s.shortlist;
     double loss = 0.0;
     memset(grad, 0, sizeof(float) * n_flat);
+    /* d loss / d logits at every position */
     for (int t = 0; t < T; t++) {
-        float *fin = records + (int64_t)t * s.record + s.layers * s.record_layer;
-        float *xL = fin, rsf = fin[dm], *xf = fin + dm + 1;
-        double *P = probs + (int64_t)t * s.shortlist;
+        const float *xf = records + (int64_t)t * s.record + s.layers * s.record_layer + dm + 1;
+        double *P = probs + (int64_t)t * S;
         if (probs_k[t] != classes) {
-            P = lp + s.shortlist;
+            P = lp + S;
             ssm_log_softmax(dims, flat, xf, classes, lp, P);
         }
         loss -= nc_log(P[targets[t]]);
-        float dxf[dm], dxh[dm], dl[classes];
-        for (int i = 0; i < classes; i++) {
-            dl[i] = (float)((P[i] - (i == targets[t] ? 1.0 : 0.0)) / T);
-            g_out_b[i] += dl[i];
+        float *d = dl + (int64_t)t * S;
+        for (int i = 0; i < classes; i++) d[i] = (float)((P[i] - (i == targets[t] ? 1.0 : 0.0)) / T);
+    }
+    /* output weights and bias: each gradient element is the sum over t in order, accumulated in
+     * tiles of 256 classes that stay in L1 (one sweep over the weights per block, not per t) */
+    for (int i0 = 0; i0 < classes; i0 += 256) {
+        const int w = classes - i0 < 256 ? classes - i0 : 256;
+        float acc[256];
+        for (int j = -1; j < dm; j++) { /* j = -1: the bias */
+            for (int i = 0; i < w; i++) acc[i] = 0.0f;
+            for (int t = 0; t < T; t++) {
+                const float *d = dl + (int64_t)t * S + i0;
+                const float x = j < 0 ? 1.0f : records[(int64_t)t * s.record + s.layers * s.record_layer + dm + 1 + j];
+                for (int i = 0; i < w; i++) acc[i] += d[i] * x;
+            }
+            memcpy((j < 0 ? g_out_b : g_out_w + (int64_t)j * S) + i0, acc, sizeof(float) * w);
         }
-        for (int j = 0; j < dm; j++) {
-            const float *row = out_w + (int64_t)j * s.shortlist, xj = xf[j];
-            float *grow = g_out_w + (int64_t)j * s.shortlist;
-            for (int i = 0; i < classes; i++) grow[i] += dl[i] * xj;
-            dxf[j] = nc_dot32(row, dl, classes);
-        }
+    }
+    /* back through the final norm to the last layer's output */
+    for (int t = 0; t < T; t++) {
+        float *fin = records + (int64_t)t * s.record + s.layers * s.record_layer;
+        float *xL = fin, rsf = fin[dm];
+        float dxf[dm], dxh[dm];
+        for (int j = 0; j < dm; j++) dxf[j] = nc_dot32(out_w + (int64_t)j * S, dl + (int64_t)t * S, classes);
         for (int j = 0; j < dm; j++) {
             grad[j] += dxf[j] * xL[j] * rsf;
             dxh[j] = dxf[j] * flat[j];
@@ -392,7 +420,7 @@ NC_HOT static void adam(float *data, const float *g, float *m, float *v, int64_t
     for (int64_t i = 0; i < n; i++) {
         m[i] = m[i] * b1 + g[i] * (1.0f - b1);
         v[i] = v[i] * b2 + g[i] * g[i] * (1.0f - b2);
-        data[i] -= step * m[i] / ((float)nc_sqrt((double)(v[i] * ic2)) + 1e-8f);
+        data[i] -= step * m[i] / (__builtin_sqrtf(v[i] * ic2) + 1e-8f); /* IEEE: correctly rounded */
     }
 }
 
