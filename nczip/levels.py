@@ -14,20 +14,24 @@ DEFAULT_LEVEL = 3
 MIN_LEVEL, MAX_LEVEL = 1, 9
 ZSTD_FALLBACK_LEVEL = 19
 
-# The quantizer version new files use (nczip.coding.QUANTIZERS): 2 sums in four lanes, ~4x faster
-# than the strictly sequential version 1 of the first files.
+# The quantizer version new files use (nczip.coding.QUANTIZERS): 2 sums in sixteen lanes, several
+# times faster than the strictly sequential version 1 of the first files.
 QUANTIZER = 2
 # Fast levels (no LLM): (max context order of the byte model, chunk size in bytes, online SSM or
 # None). The byte model codes raw spans and chunks that do not tokenise; its orders were measured
 # on alice29.txt (one chunk): 3 -> 44,027 B, 4 -> 42,333 B, 5 -> 42,331 B, 6 -> 42,941 B.
-# The SSM's shape and schedule, measured on enwik8's first 300 kB at level 3 (one chunk): 2 layers
-# 78,730 B; 1 layer 78,317 B and 15 % faster; training every 32 tokens instead of 16: +0.4 % to
-# +0.7 %, 10 % faster (level 2).
-SSM_CONFIG: dict[str, Any] = {"name": "ssm/2", "dm": 32, "di": 64, "ds": 16, "layers": 1, "conv": 4,
-                              "dt_rank": 4, "shortlist": 2048, "block": 16, "lr": 0.005, "seed": 1}
+# The SSM's shape and schedule, measured on enwik8's first 1 MB as one level-3 chunk (compressed
+# bytes, seconds with two runs sharing the 2-core machine), once the SSM ran in C: d_model 32 /
+# shortlist 2,048: 253,381 B, 35 s; 32 / 8,192: 248,956 B, 54 s; 64 / 4,096: 248,125 B, 51 s;
+# 48 / 8,192: 246,864 B, 60 s; 64 / 8,192: 246,001 B, 80 s (68 s alone). Two layers (64 / 4,096):
+# 248,200 B, no better. Training every 8 tokens instead of 16 (32 / 2,048): 253,825 B, worse.
+# (d_inner is twice d_model throughout.)
+SSM_CONFIG: dict[str, Any] = {"name": "ssm/2", "dm": 48, "di": 96, "ds": 16, "layers": 1, "conv": 4,
+                              "dt_rank": 4, "shortlist": 8192, "block": 16, "lr": 0.005, "seed": 1}
+SSM_SMALL = {**SSM_CONFIG, "dm": 32, "di": 64, "shortlist": 2048}
 _FAST_LEVELS: dict[int, tuple[int, int, dict[str, Any] | None]] = {
     1: (3, 1 << 20, None),
-    2: (4, 2 << 20, {**SSM_CONFIG, "block": 32}),
+    2: (4, 2 << 20, SSM_SMALL),
     3: (5, 4 << 20, SSM_CONFIG),
 }
 # The Zipf prior over new types' ids (nczip/predictors/compact.py).

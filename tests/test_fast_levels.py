@@ -42,7 +42,7 @@ def test_fast_levels_round_trip_mixed_text(level, alice):
 
 def test_ssm_levels_record_the_kernel_backend():
     header = read_header(io.BytesIO(nczip.compress(b"x" * 10, level=3)))
-    assert header.config["tokens"]["ssm"]["dm"] == 32 and header.config["tokens"]["ssm"]["layers"] == 1
+    assert header.config["tokens"]["ssm"]["dm"] == 48 and header.config["tokens"]["ssm"]["shortlist"] == 8192
     assert header.model["sha256"] == default_model().sha256
     assert header.model["backend"].startswith("nczip-kernels/")
     assert "numpy " in header.model["backend"]
