@@ -8,15 +8,20 @@ if-converted), they only let loops with sqrt and clamps vectorise. Nothing here 
 reassociation (-ffast-math would, and would make sums depend on the vector width).
 """
 
+from pathlib import Path
+
 from setuptools import Extension, setup
+
+# One list of flags for the build and for the test that rebuilds the kernels without AVX2 clones.
+CFLAGS = Path("nczip/kernels/cflags.txt").read_text().split()
 
 setup(
     ext_modules=[
         Extension(
             "nczip._kernels",
             sources=["nczip/kernels/ssm.c", "nczip/kernels/dense.c"],
-            depends=["nczip/kernels/nc_math.h"],
-            extra_compile_args=["-O3", "-std=c11", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
+            depends=["nczip/kernels/nc_math.h", "nczip/kernels/cflags.txt"],
+            extra_compile_args=CFLAGS,
         )
     ]
 )

@@ -7,6 +7,14 @@ import math
 import numpy as np
 import pytest
 
+import ctypes
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import nczip
+from nczip import kernels
 from nczip.predictors.ssm import OnlineSSM
 
 torch = pytest.importorskip("torch")
@@ -108,3 +116,25 @@ def test_recurrent_step_matches_the_block_forward():
                                 + ssm._xf_offset, 64, lp.ctypes.data, np.zeros(64).ctypes.data)
         total -= lp[0]
     assert abs(total / fill - float(ref_loss)) < 1e-5
+
+
+def test_the_avx2_and_baseline_builds_code_identically(tmp_path, monkeypatch, alice):
+    """The kernels' AVX2 clones differ from the baseline ones in vector width only, which must
+    change no result: a file from a machine without AVX2 decodes on one with it, and back."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("no gcc")
+    source = Path(kernels.__file__).parent
+    flags = (source / "cflags.txt").read_text().split()
+    library = tmp_path / "baseline.so"
+    subprocess.run([gcc, *flags, "-DNC_BASELINE_ONLY", "-shared", "-fPIC", str(source / "ssm.c"),
+                    str(source / "dense.c"), "-o", str(library)], check=True)
+    baseline = ctypes.CDLL(str(library))
+    for name, (restype, argtypes) in kernels._SIGNATURES.items():
+        getattr(baseline, name).restype = restype
+        getattr(baseline, name).argtypes = argtypes
+    data = alice[:20000]
+    usual = nczip.compress(data, level=3)
+    monkeypatch.setattr(kernels, "lib", lambda: baseline)
+    assert nczip.compress(data, level=3) == usual
+    assert nczip.decompress(usual) == data

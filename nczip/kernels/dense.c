@@ -11,11 +11,6 @@
 
 #include "nc_math.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NC_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define NC_HOT
-#endif
 
 #define TOTAL (1LL << 24)
 

@@ -15,6 +15,16 @@
  * the AVX2 clone of its caller. */
 #define NC_INLINE static inline __attribute__((always_inline))
 
+/* Hot functions get an AVX2 clone beside the baseline one, picked at load time. Safe for
+ * determinism: the clones differ only in vector width, which changes no result, because nothing
+ * is reassociated and contraction into FMA is off for both (tests/test_ssm_kernels.py builds a
+ * baseline-only library with -DNC_BASELINE_ONLY and compares). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(NC_BASELINE_ONLY)
+#define NC_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define NC_HOT
+#endif
+
 NC_INLINE double nc_sqrt(double x) { return __builtin_sqrt(x); }
 
 /* exp(x) for x >= -708 (below, exp(-708) ~ 3e-308: a probability that small is zero to every

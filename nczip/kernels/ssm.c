@@ -21,14 +21,6 @@
 
 #define EPS 1e-6f
 
-/* Hot functions get an AVX2 clone beside the baseline one, picked at load time. Safe for
- * determinism: the clones differ only in vector width, which changes no result, because nothing
- * is reassociated and contraction into FMA is off for both. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NC_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define NC_HOT
-#endif
 
 typedef struct {
     int dm, di, ds, layers, conv, r, shortlist;
