@@ -86,3 +86,27 @@ def test_concatenated_containers_decode_to_the_concatenation():
 
 def test_magic_is_the_specified_one():
     assert MAGIC == b"\x89NCZ"
+
+
+def _with_flags(packed: bytes, flags: int) -> bytes:
+    """``packed`` with the header's flags byte replaced and its CRC recomputed."""
+    from nczip.container import read_header
+
+    src = io.BytesIO(packed)
+    read_header(src)
+    body = bytearray(packed[:src.tell() - 4])
+    body[5] = flags
+    return bytes(body) + struct.pack("<I", zlib.crc32(bytes(body))) + packed[src.tell():]
+
+
+def test_headers_use_the_preset_dictionary_and_stay_small():
+    from nczip.container import FLAG_DEFLATED_METADATA, FLAG_PRESET_DICTIONARY
+
+    packed = nczip.compress(b"hello world", level=3)
+    assert packed[5] == FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY
+    assert len(packed) < 120  # was 518 bytes before the dictionary (gzip -9: 32)
+    # The metadata only decodes against the dictionary: without flag bit 1 inflating fails.
+    with pytest.raises(FormatError, match="corrupt header"):
+        nczip.decompress(_with_flags(packed, FLAG_DEFLATED_METADATA))
+    with pytest.raises(FormatError, match="unsupported header flags 0x2"):
+        nczip.decompress(_with_flags(packed, FLAG_PRESET_DICTIONARY))

@@ -35,7 +35,6 @@ _SIGNATURES = {
     "ssm_backward": (_D, [_P, _I, _I, _P, _P, _P, _P, _P, _P, _L, _P, _P, _P, _P]),
     "ssm_adam": (None, [_P, _P, _P, _P, _L, _D, _D, _D]),
     "ssm_adam_rows": (None, [_P, _P, _P, _I, _P, _P, _I, _D, _D, _D]),
-    "nc_sum": (_D, [_P, _L]),
     "nc_dot": (_D, [_P, _P, _L]),
     "nc_softmax": (_D, [_P, _L, _D, _P]),
     "nc_scale_bias": (None, [_P, _L, _D, _P]),

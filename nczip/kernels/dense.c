@@ -11,7 +11,6 @@
 
 #include "nc_math.h"
 
-
 #define TOTAL (1LL << 24)
 
 /* Sum of n doubles: lanes == 1 strictly left to right (what np.cumsum does); otherwise in 16
@@ -24,8 +23,6 @@ NC_INLINE double sum_lanes(const double *a, int64_t n, int lanes) {
     }
     return nc_sum16(a, NULL, n);
 }
-
-NC_HOT double nc_sum(const double *a, int64_t n) { return nc_sum16(a, NULL, n); }
 
 NC_HOT double nc_dot(const double *a, const double *b, int64_t n) { return nc_sum16(a, b, n); }
 

@@ -43,7 +43,7 @@ def backend_identity() -> str:
 
 
 class OnlineSSM:
-    """Next-token log-probabilities over the compact vocabulary, learned from the chunk itself."""
+    """Next-token probabilities over the compact vocabulary, learned from the chunk itself."""
 
     NAME = "ssm/2"
 
@@ -100,11 +100,11 @@ class OnlineSSM:
         self._rare_total = 0.0  # occurrences of the types in the shared class
         self._p = {name: kernels.ptr(getattr(self, name)) for name in (
             "dims", "flat", "grad", "flat_m", "flat_v", "embed", "embed_m", "embed_v", "records", "work",
-            "d_inputs", "conv_state", "scan_state", "conv0", "h0", "inputs", "targets", "logits", "probs_rows", "probs_k")}
+            "d_inputs", "conv_state", "scan_state", "conv0", "h0", "inputs", "targets", "logits",
+            "probs_rows", "probs_k")}
         self._record_bytes = record * 4
         self._row_bytes = dm * 4
         self._xf_offset = (record - dm) * 4  # the normalised final state ends each record
-        self._prev_row = 0
         self._advance(0)
 
     def _advance(self, row: int) -> None:
@@ -131,7 +131,7 @@ class OnlineSSM:
         k = self._classes(n)
         slot = self.probs_rows[self._fill]
         self.lib.ssm_log_softmax(self._p["dims"], self._p["flat"], self._slot + self._xf_offset, k,
-                                 self._p["logits"], slot.ctypes.data)
+                                 self._p["logits"], self._p["probs_rows"] + self._fill * self.shortlist * 8)
         self.probs_k[self._fill] = k
         if n < self.shortlist:
             return slot[:n]
@@ -152,8 +152,7 @@ class OnlineSSM:
             self._fill = 0
             np.copyto(self.conv0, self.conv_state)  # the next block starts by feeding this token
             np.copyto(self.h0, self.scan_state)
-        self._prev_row = compact_id + 1
-        self._advance(self._prev_row)
+        self._advance(compact_id + 1)
 
     def _train(self, classes: int) -> float:
         """One Adam step on the block's mean cross-entropy; returns the loss (nats per token)."""
