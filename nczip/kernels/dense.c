@@ -59,15 +59,7 @@ NC_HOT void nc_scale_bias(double *q, int64_t n, double scale, const double *exp_
  * 4e-10 at rate 0.15, 1e-16 for the typical q < 1e-3): a third of a full exp's work. */
 NC_HOT void nc_bias_update(double *exp_bias, const double *q, int64_t n, double rate, int64_t token) {
     for (int64_t i = 0; i < n; i++) {
-        double x = -rate * q[i];
-        double p = 1.0 / 720.0;
-        p = p * x + 1.0 / 120.0;
-        p = p * x + 1.0 / 24.0;
-        p = p * x + 1.0 / 6.0;
-        p = p * x + 0.5;
-        p = p * x + 1.0;
-        p = p * x + 1.0;
-        exp_bias[i] = exp_bias[i] * p;
+        exp_bias[i] = exp_bias[i] * nc_horner(NC_EXP_TAYLOR + 7, 7, -rate * q[i]);
     }
     exp_bias[token] = exp_bias[token] * nc_exp(rate);
 }

@@ -27,6 +27,19 @@
 
 NC_INLINE double nc_sqrt(double x) { return __builtin_sqrt(x); }
 
+/* Taylor coefficients of exp, highest degree first: 1/13!, 1/12!, ..., 1/1!, 1/0!. The last
+ * d + 1 of them are the degree-d polynomial. */
+static const double NC_EXP_TAYLOR[14] = {
+    1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+    1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0};
+
+/* c[0] x^(n-1) + ... + c[n-1] by Horner's rule, in that fixed order. */
+NC_INLINE double nc_horner(const double *c, int n, double x) {
+    double p = c[0];
+    for (int i = 1; i < n; i++) p = p * x + c[i];
+    return p;
+}
+
 /* exp(x) for x >= -708 (below, exp(-708) ~ 3e-308: a probability that small is zero to every
  * caller). No branches and no float->int conversion, so loops over arrays of it vectorise: the
  * rounding of x / ln 2 to an integer k is done by adding and subtracting 1.5 * 2^52, and 2^k is
@@ -39,20 +52,7 @@ NC_INLINE double nc_exp(double x) {
     double k = shifted - magic;
     double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
     /* |r| <= 0.347: Taylor series to r^13 / 13! (truncation < 2e-17 relative) */
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    double p = nc_horner(NC_EXP_TAYLOR, 14, r);
     uint64_t bits;
     memcpy(&bits, &shifted, sizeof bits);
     bits = (bits + (uint64_t)(1023 - 0x0008000000000000LL)) << 52; /* low bits of shifted hold k + 2^51 */
@@ -80,19 +80,10 @@ NC_INLINE double nc_log(double x) {
         e += 1;
     }
     /* log m = 2 atanh(f), f = (m - 1) / (m + 1), |f| <= 0.1716: odd series to f^23 */
-    double f = (m - 1.0) / (m + 1.0), f2 = f * f;
-    double p = 1.0 / 23.0;
-    p = p * f2 + 1.0 / 21.0;
-    p = p * f2 + 1.0 / 19.0;
-    p = p * f2 + 1.0 / 17.0;
-    p = p * f2 + 1.0 / 15.0;
-    p = p * f2 + 1.0 / 13.0;
-    p = p * f2 + 1.0 / 11.0;
-    p = p * f2 + 1.0 / 9.0;
-    p = p * f2 + 1.0 / 7.0;
-    p = p * f2 + 1.0 / 5.0;
-    p = p * f2 + 1.0 / 3.0;
-    p = p * f2 + 1.0;
+    static const double odd[12] = {1.0 / 23.0, 1.0 / 21.0, 1.0 / 19.0, 1.0 / 17.0, 1.0 / 15.0, 1.0 / 13.0,
+                                   1.0 / 11.0, 1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0};
+    double f = (m - 1.0) / (m + 1.0);
+    double p = nc_horner(odd, 12, f * f);
     return 2.0 * f * p + (double)e * 0.6931471805599453;
 }
 
