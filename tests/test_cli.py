@@ -111,7 +111,8 @@ def test_bad_input_gives_one_line_and_leaves_nothing(workdir, kind):
     assert not (workdir / "bad").exists()
     assert not list(workdir.glob(".nczip-*"))
     assert (workdir / "bad.ncz").read_bytes() == data
-    for command in ("test", "info"):
+    # info reads the structure only (as gzip -l does): a flip inside a chunk's payload passes it.
+    for command in ("test",) if kind == "bit-flipped" else ("test", "info"):
         r = run_nczip(command, "bad.ncz", cwd=workdir)
         assert r.returncode == 1
         _no_traceback(r)
