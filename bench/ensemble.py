@@ -45,6 +45,7 @@ VARIANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("+ mixer learning", ("ngram", "match", "bias", "mixer")),
     ("+ skip", ("ngram", "match", "bias", "mixer", "skip")),
     ("default", ENSEMBLE_DEFAULT),
+    ("default + ssm", (*ENSEMBLE_DEFAULT, "ssm")),
     ("default - ngram", tuple(c for c in ENSEMBLE_DEFAULT if c != "ngram")),
     ("default - bias head", tuple(c for c in ENSEMBLE_DEFAULT if c != "bias")),
     ("default - mixer learning", tuple(c for c in ENSEMBLE_DEFAULT if c != "mixer")),

@@ -60,6 +60,7 @@ ENSEMBLE_COMPONENTS: dict[str, dict[str, Any]] = {
     "mixer": {"lr": 0.05, "tau_lr": 0.002, "init": -4.0},
     "skip": {"warmup": 100, "min_trials": 10, "max_error": 0.02},
     "phrase": {"tiling": "fibonacci", "levels": 10, "max_entries": 1 << 18, "theta": 0.0},
+    "ssm": dict(SSM_CONFIG),
 }
 ENSEMBLE_DEFAULT = ("ngram", "bias", "mixer")
 FAST_DEFAULT = ("ngram", "bias", "mixer")

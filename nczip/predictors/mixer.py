@@ -90,7 +90,22 @@ class TokenMixer:
                                       float(phrase.get("theta", 0.0))) if phrase else None
         self.psi = np.full((int(phrase["levels"]) if phrase else 0, len(_PHRASE_EDGES) + 1, len(_CONF_EDGES) + 1),
                            init)
-        self._tables = {"theta": self.theta, "phi": self.phi, "psi": self.psi}
+        # The online SSM over the types seen so far in the chunk (LLM levels; at the fast levels it
+        # is the dense base instead, nczip/predictors/compact.py): one more stage, its lambda by
+        # the LLM's confidence.
+        ssm = config.get("ssm")
+        if ssm:
+            from .ssm import OnlineSSM
+
+            if ssm.get("name") != OnlineSSM.NAME:
+                raise ValueError(f"unsupported SSM {ssm.get('name')!r}")
+            self.ssm: OnlineSSM | None = OnlineSSM(self.n_vocab, **{k: v for k, v in ssm.items() if k != "name"})
+        else:
+            self.ssm = None
+        self._compact: dict[int, int] = {}  # token id -> rank of first appearance (the SSM's vocabulary)
+        self._type_ids = np.zeros(self.n_vocab, dtype=np.int64)  # rank -> token id
+        self.sigma = np.full((len(_CONF_EDGES) + 1,), init)
+        self._tables = {"theta": self.theta, "phi": self.phi, "psi": self.psi, "sigma": self.sigma}
         bias = config.get("bias")
         self.bias_rate = float(bias["lr"]) if bias else 0.0
         self.bias_warmup = float(bias.get("warmup", 0)) if bias else 0.0
@@ -186,6 +201,9 @@ class TokenMixer:
         # the few tokens it saw, so a stage costs O(support), not O(vocabulary).
         scale = 1.0
         stages: list[tuple[str, tuple[int, ...], np.ndarray, np.ndarray]] = []
+        if self.ssm is not None and self._compact:
+            types = len(self._compact)
+            stages.append(("sigma", (conf,), self._type_ids[:types], self.ssm.probs(types)))
         if self.ngram is not None:
             hits = self._hits if self._hits_fresh else self.ngram.hits()
             self._hits_fresh = False
@@ -238,6 +256,10 @@ class TokenMixer:
             if trace.get("skipped"):
                 self.skipped += 1
         self.unigram[token] += 1.0
+        if self.ssm is not None:
+            rank = self._compact.setdefault(token, len(self._compact))
+            self._type_ids[rank] = token
+            self.ssm.update(rank, len(self._compact))
         if self.ngram is not None:
             self.ngram.update(token)
         if self.match is not None:
