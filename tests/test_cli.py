@@ -172,7 +172,7 @@ def test_refuses_to_write_compressed_data_to_a_terminal():
 
 def test_unknown_model_component_is_a_usage_error(workdir):
     (workdir / "a.txt").write_bytes(b"some text\n")
-    done = run_nczip("-9", "--with", "ssm", "a.txt", cwd=workdir)
+    done = run_nczip("-9", "--with", "lstm", "a.txt", cwd=workdir)
     assert done.returncode == 2
-    assert b"--with: unknown ensemble component(s): ssm" in done.stderr
+    assert b"--with: unknown ensemble component(s): lstm" in done.stderr
     assert b"Traceback" not in done.stderr and not (workdir / "a.txt.ncz").exists()
