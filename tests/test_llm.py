@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 
 import nczip
 from nczip.container import Header, read_header
 from nczip.errors import NczError
+from nczip.levels import level_config
 from nczip.models import default_model
 from nczip.predictors.llm import LlamaModel
 from nczip.tokens import from_symbols, segment, to_symbols
@@ -122,3 +124,23 @@ def test_llm_skip_round_trips_through_batched_catch_up(monkeypatch):
     out = io.BytesIO()
     decompress_stream(io.BytesIO(packed.getvalue()), out)
     assert out.getvalue() == data
+
+
+def test_the_ssm_stage_at_an_llm_level_round_trips_and_learns(alice):
+    # The online SSM as a mixer stage beside the LLM: its vocabulary is the chunk's token types in
+    # order of first appearance, which the decoder rebuilds from the tokens it has decoded.
+    from nczip.predictors.mixer import TokenMixer
+    from nczip.stream import compress_stream, decompress_stream
+
+    data = alice[:3000]
+    packed = io.BytesIO()
+    compress_stream(io.BytesIO(data), packed, level=4, components=["ngram", "bias", "mixer", "ssm"])
+    out = io.BytesIO()
+    decompress_stream(io.BytesIO(packed.getvalue()), out)
+    assert out.getvalue() == data
+    mixer = TokenMixer(np.ones(1000, dtype=bool), {"ssm": level_config(4, ["ssm"])[0]["ensemble"]["ssm"]})
+    for token in [5, 9, 5, 7, 9, 5]:
+        mixer.predict(np.zeros(1000))
+        mixer.update(token)
+    assert mixer._compact == {5: 0, 9: 1, 7: 2} and list(mixer._type_ids[:3]) == [5, 9, 7]
+    assert mixer.ssm is not None and mixer.ssm.counts[:3].tolist() == [3.0, 2.0, 1.0]
