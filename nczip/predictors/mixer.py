@@ -105,7 +105,14 @@ class TokenMixer:
         self._compact: dict[int, int] = {}  # token id -> rank of first appearance (the SSM's vocabulary)
         self._type_ids = np.zeros(self.n_vocab, dtype=np.int64)  # rank -> token id
         self.sigma = np.full((len(_CONF_EDGES) + 1,), init)
-        self._tables = {"theta": self.theta, "phi": self.phi, "psi": self.psi, "sigma": self.sigma}
+        # A uniform floor over every predicted id, as the last stage: the fast levels' models
+        # underrate rare types (coding under the quantiser's 1/2^24 floor came out smaller than
+        # their own ideal code length).
+        floor = config.get("floor")
+        self.floor = floor is not None
+        self.upsilon = np.full((len(_CONF_EDGES) + 1,), float(floor.get("init", init)) if floor else init)
+        self._tables = {"theta": self.theta, "phi": self.phi, "psi": self.psi, "sigma": self.sigma,
+                        "upsilon": self.upsilon}
         bias = config.get("bias")
         self.bias_rate = float(bias["lr"]) if bias else 0.0
         self.bias_warmup = float(bias.get("warmup", 0)) if bias else 0.0
@@ -219,10 +226,15 @@ class TokenMixer:
             if guess is not None and guess[0] < q.shape[0]:
                 token, level, run = guess
                 stages.append(("psi", (level, _bucket(run, _PHRASE_EDGES), conf), np.array([token]), _ONE))
+        if self.floor:
+            stages.append(("upsilon", (conf,), None, 1.0 / n))  # None: every id, each with s
         for table, cell, tokens, s in stages:
             lam = _sigmoid(self._tables[table][cell])
             scale *= 1.0 - lam
-            q[tokens] += (lam / scale) * s
+            if tokens is None:
+                q += (lam / scale) * s
+            else:
+                q[tokens] += (lam / scale) * s
             trace["stages"].append((table, cell, lam, tokens, s))
         if self.exp_bias is not None:  # q <- normalise(scale * q * exp(bias)), one pass
             k.nc_scale_bias(self._p_q, n, scale, self._p_exp_bias)
@@ -275,8 +287,11 @@ class TokenMixer:
         values = [float(trace["base"][token])]  # q_k(y) after each stage
         s_y = []
         for _, _, lam, tokens, s in stages:
-            where = np.flatnonzero(tokens == token)
-            sy = float(s[where[0]]) if where.size else 0.0
+            if tokens is None:
+                sy = float(s)
+            else:
+                where = np.flatnonzero(tokens == token)
+                sy = float(s[where[0]]) if where.size else 0.0
             s_y.append(sy)
             values.append((1.0 - lam) * values[-1] + lam * sy)
         final = values[-1]
