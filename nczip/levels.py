@@ -87,10 +87,6 @@ def uses_llm(level: int) -> bool:
     return level in _LLM_LEVELS
 
 
-def uses_ssm(config: dict[str, Any]) -> bool:
-    return bool(config.get("tokens", {}).get("ssm"))
-
-
 def level_config(level: int, components: tuple[str, ...] | list[str] | None = None,
                  tiling: str | None = None) -> tuple[dict[str, Any], int]:
     """Return ``(codec configuration, default chunk size)`` for a level.

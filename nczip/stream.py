@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable, Iterator
 from .chunks import EncodedChunk, Runtime, decode_chunk, encode_chunk
 from .container import METHOD_NAMES, ChunkFrame, Header, Trailer, read_frames, read_header
 from .errors import FormatError
-from .levels import DEFAULT_LEVEL, level_config, uses_ssm
+from .levels import DEFAULT_LEVEL, level_config
 from .models import default_model, for_identity, from_path
 from .parallel import ordered_map, resolve_workers
 from .progress import ProgressLine
@@ -215,20 +215,18 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
 
 def backend_identity(config: dict) -> str:
     """What must match for bit-exact model floats: the llama.cpp build and CPU features at the LLM
-    levels, the C kernels' version where the online SSM runs, and numpy's version and
-    SIMD dispatch wherever the token mixer runs (its exp/log kernels differ between instruction
-    sets). Empty for the byte model, which needs none of them."""
+    levels; wherever the token mixer runs (every token level), the version of nczip's C kernels
+    (mixer passes, quantiser, SSM) and numpy's version and SIMD dispatch (the numpy operations
+    left on the path). Empty for the byte model, which needs none of them."""
     parts = []
     if "llm" in config:
         from .predictors.llm import backend_identity as llm_backend
 
         parts.append(llm_backend())
-    if uses_ssm(config):
-        from .predictors.ssm import backend_identity as ssm_backend
-
-        parts.append(ssm_backend())
     if "llm" in config or "tokens" in config:
-        parts.append(_numpy_identity())
+        from .kernels import backend_identity as kernels_backend
+
+        parts += [kernels_backend(), _numpy_identity()]
     return "; ".join(parts)
 
 

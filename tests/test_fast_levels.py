@@ -40,13 +40,15 @@ def test_fast_levels_round_trip_mixed_text(level, alice):
     assert nczip.scan_container(io.BytesIO(packed)).methods == {"tokens": 1}
 
 
-def test_ssm_levels_record_the_kernel_backend():
+def test_fast_levels_record_the_kernel_backend():
     header = read_header(io.BytesIO(nczip.compress(b"x" * 10, level=3)))
     assert header.config["tokens"]["ssm"]["dm"] == 48 and header.config["tokens"]["ssm"]["shortlist"] == 8192
     assert header.model["sha256"] == default_model().sha256
     assert header.model["backend"].startswith("nczip-kernels/")
     assert "numpy " in header.model["backend"]
-    assert read_header(io.BytesIO(nczip.compress(b"x" * 10, level=1))).model["backend"].startswith("numpy ")
+    # Level 1 has no SSM, but its mixer and quantiser run in the same kernels.
+    level1 = read_header(io.BytesIO(nczip.compress(b"x" * 10, level=1))).model["backend"]
+    assert level1.startswith("nczip-kernels/") and "numpy " in level1
 
 
 def test_ssm_learns_a_repeating_sequence():

@@ -86,6 +86,7 @@ def test_header_names_model_and_backend():
     header = read_header(io.BytesIO(nczip.compress(b"x" * 10, level=6)))
     assert header.model["sha256"] == default_model().sha256
     assert header.model["backend"].startswith("llama-cpp-python ")
+    assert "; nczip-kernels/" in header.model["backend"]  # the mixer's passes run in the C kernels
     assert header.config["llm"]["n_ctx"] == 1024
     assert isinstance(header, Header)
 
