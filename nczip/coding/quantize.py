@@ -15,7 +15,7 @@ TOTAL = 1 << PRECISION
 #: Quantizer versions (the container configuration's "quantize", 1 when absent): how the float
 #: total is summed. 1: strictly left to right, as :func:`quantize`; 2: sixteen interleaved partial
 #: sums in a fixed order (nczip/kernels/dense.c), as reproducible and several times faster.
-QUANTIZERS = {1: 1, 2: 16}
+QUANTIZERS = (1, 2)
 
 
 def quantize(probs: np.ndarray) -> np.ndarray:
@@ -60,6 +60,6 @@ def table(probs: np.ndarray, version: int = 1) -> tuple[np.ndarray, np.ndarray, 
         raise ValueError(f"alphabet of {n} symbols cannot be coded with {PRECISION}-bit frequencies")
     freqs = np.empty(n, dtype=np.int64)
     starts = np.empty(n + 1, dtype=np.int64)
-    total = kernels.lib().nc_quantize(kernels.ptr(p), n, QUANTIZERS[version], kernels.ptr(freqs),
+    total = kernels.lib().nc_quantize(kernels.ptr(p), n, version, kernels.ptr(freqs),
                                       kernels.ptr(starts))
     return freqs, starts, total

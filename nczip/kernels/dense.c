@@ -13,17 +13,6 @@
 
 #define TOTAL (1LL << 24)
 
-/* Sum of n doubles: lanes == 1 strictly left to right (what np.cumsum does); otherwise in 16
- * interleaved partial sums (nc_sum16): enough independent adds to keep vector units busy. */
-NC_INLINE double sum_lanes(const double *a, int64_t n, int lanes) {
-    if (lanes == 1) {
-        double s = 0.0;
-        for (int64_t i = 0; i < n; i++) s += a[i];
-        return s;
-    }
-    return nc_sum16(a, NULL, n);
-}
-
 NC_HOT double nc_dot(const double *a, const double *b, int64_t n) { return nc_sum16(a, b, n); }
 
 /* out = softmax(tau * L); returns the largest probability. */
@@ -37,7 +26,7 @@ NC_HOT double nc_softmax(const double *L, int64_t n, double tau, double *out) {
     double mx = m[0];
     for (int q = 1; q < 4; q++) mx = m[q] > mx ? m[q] : mx;
     for (i = 0; i < n; i++) out[i] = nc_exp(out[i] - mx);
-    double total = sum_lanes(out, n, 16);
+    double total = nc_sum16(out, NULL, n);
     double inv = 1.0 / total; /* a multiply per element: a divide costs several times more */
     for (i = 0; i < n; i++) out[i] = out[i] * inv;
     return inv; /* the largest term was exp(0) = 1 exactly */
@@ -49,7 +38,7 @@ NC_HOT void nc_scale_bias(double *q, int64_t n, double scale, const double *exp_
         for (int64_t i = 0; i < n; i++) q[i] = q[i] * scale * exp_bias[i];
     else
         for (int64_t i = 0; i < n; i++) q[i] = q[i] * scale;
-    double inv = 1.0 / sum_lanes(q, n, 16);
+    double inv = 1.0 / nc_sum16(q, NULL, n);
     for (int64_t i = 0; i < n; i++) q[i] = q[i] * inv;
 }
 
@@ -67,15 +56,20 @@ NC_HOT void nc_bias_update(double *exp_bias, const double *q, int64_t n, double 
 /* Probabilities -> int64 frequencies summing to exactly 2^24, every symbol >= 1, and their
  * exclusive prefix sums (starts, n + 1 entries). Non-finite or non-positive entries count as 0; an
  * all-zero vector becomes uniform. The rounding remainder goes to the first most frequent symbol.
- * Returns the total the probabilities were scaled by. With lanes == 1 this is exactly
- * nczip.coding.quantize's numpy reference (container quantizer version 1). */
-NC_HOT double nc_quantize(const double *p, int64_t n, int lanes, int64_t *freqs, int64_t *starts) {
+ * Returns the total the probabilities were scaled by. Quantizer version 1 sums strictly left to
+ * right (what np.cumsum does) and is then exactly nczip.coding.quantize's numpy reference;
+ * version 2 sums in 16 lanes (nc_sum16). */
+NC_HOT double nc_quantize(const double *p, int64_t n, int version, int64_t *freqs, int64_t *starts) {
     double *clean = (double *)starts; /* scratch: starts is written last */
     for (int64_t i = 0; i < n; i++) {
         double v = p[i];
         clean[i] = (v > 0.0 && v <= 1.7976931348623157e308) ? v : 0.0; /* NaN and inf fail */
     }
-    double total = sum_lanes(clean, n, lanes);
+    double total = 0.0;
+    if (version == 1)
+        for (int64_t i = 0; i < n; i++) total += clean[i];
+    else
+        total = nc_sum16(clean, NULL, n);
     double factor;
     if (!(total > 0.0)) {
         for (int64_t i = 0; i < n; i++) clean[i] = 1.0;

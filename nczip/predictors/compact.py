@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import NczError
 from ..tokens import FIRST_RANK, NEW_TYPE, RAW_ESCAPE, SymbolMode
 from .bytecontext import ByteContextModel
 from .mixer import TokenMixer
@@ -65,12 +64,9 @@ class CompactTokenModel:
         self.mixer.size = 0
         ssm = config.get("ssm")
         if ssm:
-            from .ssm import OnlineSSM
+            from .ssm import from_config
 
-            if ssm.get("name") != OnlineSSM.NAME:
-                raise NczError(f"this file's SSM ({ssm.get('name')}) is not one this version of nczip runs"
-                               f" ({OnlineSSM.NAME})")
-            self.ssm: Any = OnlineSSM(n_vocab, **{k: v for k, v in ssm.items() if k != "name"})
+            self.ssm: Any = from_config(n_vocab, ssm)
         else:
             self.ssm = None
         new = config.get("new_types", {})

@@ -95,11 +95,9 @@ class TokenMixer:
         # the LLM's confidence.
         ssm = config.get("ssm")
         if ssm:
-            from .ssm import OnlineSSM
+            from .ssm import from_config
 
-            if ssm.get("name") != OnlineSSM.NAME:
-                raise ValueError(f"unsupported SSM {ssm.get('name')!r}")
-            self.ssm: OnlineSSM | None = OnlineSSM(self.n_vocab, **{k: v for k, v in ssm.items() if k != "name"})
+            self.ssm: Any = from_config(self.n_vocab, ssm)
         else:
             self.ssm = None
         self._compact: dict[int, int] = {}  # token id -> rank of first appearance (the SSM's vocabulary)

@@ -31,15 +31,21 @@ against torch's autograd of the same model.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from .. import kernels
+from ..errors import NczError
 
 
-def backend_identity() -> str:
-    """What must match between encoder and decoder for the SSM's floats to agree."""
-    return kernels.backend_identity()
+def from_config(capacity: int, config: dict[str, Any]) -> OnlineSSM:
+    """The SSM a container's configuration describes; a name this version does not run is refused
+    by name (the first, torch version ``ssm/1`` included)."""
+    if config.get("name") != OnlineSSM.NAME:
+        raise NczError(f"this file's SSM ({config.get('name')}) is not one this version of nczip runs"
+                       f" ({OnlineSSM.NAME})")
+    return OnlineSSM(capacity, **{k: v for k, v in config.items() if k != "name"})
 
 
 class OnlineSSM:
