@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from nczip.config import parse as parse_config
 from nczip.levels import level_config
 from nczip.models import default_model
 from nczip.predictors import build_predictor
@@ -43,11 +44,12 @@ GROUPS: dict[str, dict[str, tuple[list[str] | None, str | None]]] = {
 
 def run_one(data: bytes, level: int, variant: str, spec: tuple[list[str] | None, str | None],
             vocab: LlamaModel) -> dict[str, Any]:
-    config, _ = level_config(level, spec[0], spec[1])
+    config = parse_config(level_config(level, spec[0], spec[1])[0])
+    assert config.tokens is not None
     segments = segment(data, vocab.tokenize, vocab.pieces())
     symbols = to_compact_symbols(segments)
-    model = CompactTokenModel(vocab.codable(), build_predictor(config["predictor"]),
-                              any(s.tokens is None for s in segments), config["tokens"])
+    model = CompactTokenModel(vocab.codable(), build_predictor(config.predictor),
+                              any(s.tokens is None for s in segments), config.tokens)
     bits = 0.0
     started = time.monotonic()
     for symbol in symbols:

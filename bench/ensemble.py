@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from nczip.config import Ensemble
 from nczip.levels import ENSEMBLE_DEFAULT, ensemble_config, level_config
 from nczip.models import default_model
 from nczip.predictors.llm import LlamaModel, LlmPredictor, threads_per_worker
@@ -64,6 +65,7 @@ def run(data: bytes, level: int, selected: list[str] | None = None, progress: bo
         threads: int = 0) -> dict[str, Any]:
     config, _ = level_config(level)
     full = config.get("ensemble", {})
+    assert "llm" in config, "the ensemble bench runs at the LLM levels (4-9)"
     table = variants()
     if selected:
         table = {k: v for k, v in table.items() if k in selected}
@@ -71,7 +73,7 @@ def run(data: bytes, level: int, selected: list[str] | None = None, progress: bo
     tokens = tokens_of(data, model)
     llm_cfg = config["llm"]
     llm = LlmPredictor(model, n_ctx=llm_cfg["n_ctx"], slide=llm_cfg["slide"], threads=threads or threads_per_worker(1))
-    mixers = {name: TokenMixer(llm.codable, cfg) for name, cfg in table.items()}
+    mixers = {name: TokenMixer(llm.codable, Ensemble.parse(cfg, name)) for name, cfg in table.items()}
     bits = dict.fromkeys(table, 0.0)
     seconds = dict.fromkeys(table, 0.0)
     llm_seconds = 0.0

@@ -16,6 +16,7 @@ import zstandard
 from .codec import CodingStats, Progress, decode_symbols, encode_symbols
 from .container import METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS, METHOD_ZSTD, ChunkFrame
 from .errors import FormatError, NczError
+from .config import CodecConfig
 from .predictors import build_predictor
 
 # zstd at level 3 shrinking a chunk of at least _NOISE_MIN bytes by less than this fraction marks
@@ -65,16 +66,6 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
     raise FormatError("corrupt LLM chunk header")
 
 
-def _quantizer(config: dict[str, Any]) -> int:
-    """The configuration's quantizer version (files from before it was recorded use version 1)."""
-    from .coding import QUANTIZERS
-
-    version = config.get("quantize", 1)
-    if version not in QUANTIZERS:
-        raise NczError(f"unsupported codec configuration (quantizer version {version!r})")
-    return int(version)
-
-
 def _scaled(progress: Progress | None, factor: float) -> Progress | None:
     return None if progress is None else (lambda n: progress(int(n * factor)))
 
@@ -87,32 +78,32 @@ class _TokenCoder:
     compact ranks under the online models (:class:`~nczip.predictors.compact.CompactTokenModel`).
     """
 
-    def __init__(self, config: dict[str, Any], runtime: Runtime) -> None:
+    def __init__(self, config: CodecConfig, runtime: Runtime) -> None:
         from .predictors.llm import LlamaModel
 
         if runtime.model_path is None:
             raise NczError("no model available for a token level")
         self.config = config
         self.runtime = runtime
-        self.uses_llm = "llm" in config
+        self.uses_llm = config.uses_llm
         started = time.monotonic()
         self.model = LlamaModel.load(runtime.model_path, vocab_only=not self.uses_llm)
         self.load_seconds = time.monotonic() - started
         self.pieces = self.model.pieces()
 
     def predictor(self, allow_escape: bool):
-        byte_model = build_predictor(self.config["predictor"])
-        if not self.uses_llm:
+        byte_model = build_predictor(self.config.predictor)
+        if self.config.llm is None:
             from .predictors.compact import CompactTokenModel
 
-            return CompactTokenModel(self.model.codable(), byte_model, allow_escape, self.config["tokens"])
+            assert self.config.tokens is not None
+            return CompactTokenModel(self.model.codable(), byte_model, allow_escape, self.config.tokens)
         from .predictors.llm import LlmPredictor
         from .predictors.tokenstream import TokenStreamModel
 
-        llm_cfg = self.config["llm"]
-        llm = LlmPredictor(self.model, n_ctx=int(llm_cfg["n_ctx"]), slide=int(llm_cfg["slide"]),
+        llm = LlmPredictor(self.model, n_ctx=self.config.llm.n_ctx, slide=self.config.llm.slide,
                            threads=self.runtime.threads)
-        return TokenStreamModel(llm, byte_model, self.pieces, allow_escape, self.config.get("ensemble"))
+        return TokenStreamModel(llm, byte_model, self.pieces, allow_escape, self.config.ensemble)
 
     @staticmethod
     def _close(model: Any) -> None:
@@ -132,7 +123,7 @@ class _TokenCoder:
         stats = CodingStats()
         try:
             coded = encode_symbols(model, symbols, stats, _scaled(progress, len(data) / max(1, len(symbols))),
-                                   _quantizer(self.config))
+                                   self.config.quantize)
         finally:
             self._close(model)
         head = _varint(int(allow_escape)) + _varint(len(symbols))
@@ -148,7 +139,7 @@ class _TokenCoder:
         model = self.predictor(bool(flags))
         try:
             symbols = decode_symbols(model, payload[pos:], count,
-                                     _scaled(progress, original_length / max(1, count)), _quantizer(self.config))
+                                     _scaled(progress, original_length / max(1, count)), self.config.quantize)
         finally:
             self._close(model)
         try:
@@ -159,13 +150,13 @@ class _TokenCoder:
             raise FormatError("corrupt token chunk") from None
 
 
-def encode_chunk(data: bytes, config: dict[str, Any], progress: Progress | None = None,
+def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = None,
                  runtime: Runtime | None = None) -> EncodedChunk:
     """Code ``data`` with every method the configuration allows and keep the smallest."""
     runtime = runtime or Runtime()
     crc = zlib.crc32(data)
     best_method, best_payload = METHOD_STORED, data
-    zstd_payload = zstandard.ZstdCompressor(level=int(config.get("zstd_level", 19)),
+    zstd_payload = zstandard.ZstdCompressor(level=config.zstd_level,
                                             write_content_size=False).compress(data)
     if len(zstd_payload) < len(best_payload):
         best_method, best_payload = METHOD_ZSTD, zstd_payload
@@ -173,16 +164,16 @@ def encode_chunk(data: bytes, config: dict[str, Any], progress: Progress | None 
     quick = zstandard.ZstdCompressor(level=3).compress(data) if len(data) >= _NOISE_MIN else b""
     if len(quick) < _INCOMPRESSIBLE * len(data):
         coded = None
-        if "llm" in config or "tokens" in config:
+        if config.token_level:
             coder = _TokenCoder(config, runtime)
             result.load_seconds = coder.load_seconds
             coded = coder.encode(data, progress)
         if coded is not None:
             payload, result.stats, result.tokens = coded
-            method = METHOD_LLM if "llm" in config else METHOD_TOKENS
+            method = METHOD_LLM if config.uses_llm else METHOD_TOKENS
         else:
-            model = build_predictor(config["predictor"])
-            payload = encode_symbols(model, data, result.stats, progress, _quantizer(config))
+            model = build_predictor(config.predictor)
+            payload = encode_symbols(model, data, result.stats, progress, config.quantize)
             method = METHOD_NEURAL
         result.neural_bytes = len(payload)
         if len(payload) < len(best_payload):
@@ -191,7 +182,16 @@ def encode_chunk(data: bytes, config: dict[str, Any], progress: Progress | None 
     return result
 
 
-def decode_chunk(frame: ChunkFrame, config: dict[str, Any], index: int = 0,
+def check_token_chunk(frame: ChunkFrame, config: CodecConfig, index: int) -> None:
+    """Refuse a token chunk this configuration cannot have written, or whose models are retired."""
+    if config.uses_llm != (frame.method == METHOD_LLM) or not config.token_level:
+        raise FormatError(f"corrupt chunk {index} (token chunk of a kind this file's models do not code)")
+    reason = config.retired()
+    if reason:
+        raise FormatError(reason)
+
+
+def decode_chunk(frame: ChunkFrame, config: CodecConfig, index: int = 0,
                  progress: Progress | None = None, runtime: Runtime | None = None) -> bytes:
     """Decode one frame and verify its checksum; raise :class:`FormatError` if it is corrupt."""
     if frame.method == METHOD_STORED:
@@ -202,14 +202,10 @@ def decode_chunk(frame: ChunkFrame, config: dict[str, Any], index: int = 0,
         except zstandard.ZstdError:
             raise FormatError(f"corrupt chunk {index} (zstd data invalid)") from None
     elif frame.method == METHOD_NEURAL:
-        try:
-            model = build_predictor(config["predictor"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise NczError(f"unsupported codec configuration ({exc})") from None
-        data = bytes(decode_symbols(model, frame.payload, frame.original_length, progress, _quantizer(config)))
+        model = build_predictor(config.predictor)
+        data = bytes(decode_symbols(model, frame.payload, frame.original_length, progress, config.quantize))
     elif frame.method in (METHOD_LLM, METHOD_TOKENS):
-        if ("llm" in config) != (frame.method == METHOD_LLM) or not ("llm" in config or "tokens" in config):
-            raise FormatError(f"corrupt chunk {index} (token chunk of a kind this file's models do not code)")
+        check_token_chunk(frame, config, index)
         data = _TokenCoder(config, runtime or Runtime()).decode(frame.payload, frame.original_length, progress)
     else:  # read_frames already rejects unknown methods
         raise FormatError(f"unsupported chunk method {frame.method}")

@@ -10,6 +10,7 @@ Every failure is one line ``nczip: FILE: reason`` on stderr and exit status 1.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -22,7 +23,10 @@ from typing import BinaryIO, Callable, Iterator
 
 import click
 
-from . import __version__
+from . import __version__, backend
+from .config import CodecConfig, Ensemble
+from .config import parse as parse_config
+from .config import parse_model
 from .errors import NczError
 from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL, level_config
 from .progress import ProgressLine, human_bytes
@@ -194,22 +198,28 @@ def info(files: tuple[str, ...]) -> None:
         try:
             with _open_input(name) as (src, _size):
                 summary = scan_container(src)
+            header = summary.headers[0]
+            config = parse_config(header.config)
+            model = parse_model(header.model)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one line
             _report(name, exc)
             failed = True
             continue
-        header = summary.headers[0]
-        model = header.model
         ratio = summary.original_bytes / summary.compressed_bytes if summary.compressed_bytes else 0.0
         lines = [
             f"file:            {name}",
             f"format version:  {header.version}",
             f"level:           {header.level}",
-            f"predictors:      {_predictors(header.config)}",
-            f"model:           {model.get('name', 'none') if model else 'none (model-free level)'}",
+            f"predictors:      {_predictors(config)}",
+            f"model:           {model.name if model else 'none (model-free level)'}",
         ]
-        if model.get("sha256"):
-            lines.append(f"model sha256:    {model['sha256']}")
+        if model:
+            lines.append(f"model sha256:    {model.sha256}")
+            lines.append(f"backend:         {model.backend or 'none (byte model only)'}")
+            tied = backend.tied_to(model.backend)
+            if tied:
+                lines.append(f"portability:     tied to a llama.cpp build with [{tied}] (not nczip's pinned"
+                             " build): its LLM chunks decode only under such a build")
         lines += [
             f"chunk size:      {header.chunk_size}",
             f"chunks:          {summary.chunks} ("
@@ -230,16 +240,23 @@ def info(files: tuple[str, ...]) -> None:
 _EXPECTED = (Failure, NczError, OSError, MemoryError)
 
 
-def _predictors(config: dict) -> str:
-    """The models a container's configuration names, e.g. ``counts + ngram + bias + mixer + ssm/1``."""
-    tokens = config.get("tokens")
-    if "llm" in config:
-        parts = [config["llm"].get("name", "llm"), *config.get("ensemble", {})]
-    elif tokens is not None:
-        parts = ["counts", *tokens.get("ensemble", {}), *([tokens["ssm"].get("name", "ssm")] if tokens.get("ssm") else [])]
+def _predictors(config: CodecConfig) -> str:
+    """The models a container's configuration names, e.g. ``compact/2 + mixer/2(ngram, bias) + ssm/3``."""
+    def components(ensemble: Ensemble | None) -> list[str]:
+        if ensemble is None:
+            return []
+        on = [f.name for f in dataclasses.fields(ensemble) if f.name not in ("name", "stage_init", "ssm")
+              and getattr(ensemble, f.name) is not None]
+        return [f"{ensemble.name}({', '.join(on)})", *([ensemble.ssm.name] if ensemble.ssm else [])]
+
+    if config.llm is not None:
+        parts = [config.llm.name, *components(config.ensemble)]
+    elif config.tokens is not None:
+        parts = [config.tokens.name, *components(config.tokens.ensemble),
+                 *([config.tokens.ssm.name] if config.tokens.ssm else [])]
     else:
         parts = []
-    byte_model = config.get("predictor", {}).get("name", "?")
+    byte_model = config.predictor.name
     return f"{' + '.join(parts)}; non-text: {byte_model}" if parts else byte_model
 
 

@@ -37,14 +37,21 @@ _FRAME = struct.Struct("<BBIII")  # tag, method, original length, coded length, 
 _TRAILER = struct.Struct("<BQI32s")  # tag, total length, chunk count, sha256(original)
 _U16 = struct.Struct("<H")
 FLAG_DEFLATED_METADATA = 0x01  # configuration and model identity are raw-deflate streams
-FLAG_PRESET_DICTIONARY = 0x02  # ... deflated against the preset dictionary below
-_KNOWN_FLAGS = FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY
-# The preset dictionary for the metadata: the canonical JSON of this version's level
-# configurations and model identities. With it a level's configuration deflates to ~7 bytes
+FLAG_PRESET_DICTIONARY = 0x02  # ... deflated against preset dictionary 1
+FLAG_PRESET_DICTIONARY_2 = 0x04  # ... deflated against preset dictionary 2 (what new files use)
+_KNOWN_FLAGS = FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY | FLAG_PRESET_DICTIONARY_2
+# The preset dictionaries for the metadata: the canonical JSON of a version's level
+# configurations and model identities. With one a level's configuration deflates to ~7 bytes
 # instead of ~275, so a header is ~50 bytes instead of ~480 (what a small file pays). Frozen: files
-# depend on its exact bytes (checked below); a different dictionary needs a new flag bit.
-_DICTIONARY = Path(__file__).with_name("metadata-dictionary-1.txt")
-_DICTIONARY_SHA256 = "b0856d7391faa51b953ad2975ffc2d112a1dea30c1c923e2590800db4113c64a"
+# depend on their exact bytes (checked below); a different dictionary needs a new flag bit.
+# Dictionary 2 (formats/make_dictionary.py) holds the model names and backend identity format of
+# the portable kernels; dictionary 1 the earlier ones.
+_DICTIONARIES = {
+    FLAG_PRESET_DICTIONARY: ("metadata-dictionary-1.txt",
+                             "b0856d7391faa51b953ad2975ffc2d112a1dea30c1c923e2590800db4113c64a"),
+    FLAG_PRESET_DICTIONARY_2: ("metadata-dictionary-2.txt",
+                               "78f9a8933ec36323ab3847ee6f23ada063edfdf27514dc505bcf3a0a6657fb22"),
+}
 _MAX_METADATA = 1 << 16
 _U32 = struct.Struct("<I")
 
@@ -55,28 +62,31 @@ def _canonical_json(obj: dict[str, Any] | None) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-@lru_cache(maxsize=1)
-def _dictionary() -> bytes:
+@lru_cache(maxsize=2)
+def _dictionary(flag: int) -> bytes:
+    name, sha256 = _DICTIONARIES[flag]
+    path = Path(__file__).with_name(name)
     try:
-        data = _DICTIONARY.read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
-        raise FormatError(f"nczip's metadata dictionary is missing ({_DICTIONARY}: {exc.strerror})") from None
-    if hashlib.sha256(data).hexdigest() != _DICTIONARY_SHA256:
-        raise FormatError(f"nczip's metadata dictionary {_DICTIONARY} is damaged (sha256 mismatch)")
+        raise FormatError(f"nczip's metadata dictionary is missing ({path}: {exc.strerror})") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise FormatError(f"nczip's metadata dictionary {path} is damaged (sha256 mismatch)")
     return data
 
 
 def _deflate(raw: bytes) -> bytes:
     if not raw:
         return b""
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=_dictionary())
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=_dictionary(FLAG_PRESET_DICTIONARY_2))
     return packer.compress(raw) + packer.flush()
 
 
-def _inflate(packed: bytes, what: str, preset: bool) -> bytes:
+def _inflate(packed: bytes, what: str, preset: int) -> bytes:
+    """Inflate with the preset dictionary of flag bit ``preset`` (0: none)."""
     if not packed:
         return b""
-    unpacker = zlib.decompressobj(-15, zdict=_dictionary()) if preset else zlib.decompressobj(-15)
+    unpacker = zlib.decompressobj(-15, zdict=_dictionary(preset)) if preset else zlib.decompressobj(-15)
     try:
         raw = unpacker.decompress(packed, _MAX_METADATA)
     except zlib.error:
@@ -101,7 +111,7 @@ class Header:
             raise ValueError(f"chunk size must be between 1 and {MAX_CHUNK_SIZE}")
         config = _deflate(_canonical_json(self.config))
         model = _deflate(_canonical_json(self.model))
-        flags = FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY
+        flags = FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY_2
         body = (_HEAD.pack(MAGIC, self.version, flags, self.chunk_size, self.level)
                 + _U16.pack(len(config)) + config + _U16.pack(len(model)) + model)
         return body + _U32.pack(zlib.crc32(body))
@@ -152,7 +162,7 @@ def _parse_json(raw: bytes, what: str) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply
         raise FormatError(f"corrupt {what}") from None
     if not isinstance(value, dict):
         raise FormatError(f"corrupt {what}")
@@ -172,10 +182,12 @@ def read_header(src: BinaryIO, first: bytes = b"") -> Header:
     model_raw = _read_exact(src, _U16.unpack(_read_exact(src, 2, "header"))[0], "header")
     body = head + _U16.pack(len(config_raw)) + config_raw + _U16.pack(len(model_raw)) + model_raw
     _check_crc(body, src, "header")
-    if flags & ~_KNOWN_FLAGS or (flags & FLAG_PRESET_DICTIONARY and not flags & FLAG_DEFLATED_METADATA):
+    presets = flags & (FLAG_PRESET_DICTIONARY | FLAG_PRESET_DICTIONARY_2)
+    if (flags & ~_KNOWN_FLAGS or (presets and not flags & FLAG_DEFLATED_METADATA)
+            or presets == FLAG_PRESET_DICTIONARY | FLAG_PRESET_DICTIONARY_2):
         raise FormatError(f"unsupported header flags {flags:#x}")
     if flags & FLAG_DEFLATED_METADATA:
-        preset = bool(flags & FLAG_PRESET_DICTIONARY)
+        preset = presets
         config_raw = _inflate(config_raw, "header", preset)
         model_raw = _inflate(model_raw, "header", preset)
     if not 1 <= chunk_size <= MAX_CHUNK_SIZE:

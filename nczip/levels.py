@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from . import config as names  # the models' arithmetic names, validated there
+
 DEFAULT_LEVEL = 3
 MIN_LEVEL, MAX_LEVEL = 1, 9
 ZSTD_FALLBACK_LEVEL = 19
@@ -26,7 +28,7 @@ QUANTIZER = 2
 # 48 / 8,192: 246,864 B, 60 s; 64 / 8,192: 246,001 B, 80 s (68 s alone). Two layers (64 / 4,096):
 # 248,200 B, no better. Training every 8 tokens instead of 16 (32 / 2,048): 253,825 B, worse.
 # (d_inner is twice d_model throughout.)
-SSM_CONFIG: dict[str, Any] = {"name": "ssm/2", "dm": 48, "di": 96, "ds": 16, "layers": 1, "conv": 4,
+SSM_CONFIG: dict[str, Any] = {"name": names.SSM, "dm": 48, "di": 96, "ds": 16, "layers": 1, "conv": 4,
                               "dt_rank": 4, "shortlist": 8192, "block": 16, "lr": 0.005, "seed": 1}
 SSM_SMALL = {**SSM_CONFIG, "dm": 32, "di": 64, "shortlist": 2048}
 _FAST_LEVELS: dict[int, tuple[int, int, dict[str, Any] | None]] = {
@@ -75,7 +77,7 @@ def ensemble_config(components: tuple[str, ...] | list[str] = ENSEMBLE_DEFAULT) 
     unknown = set(components) - set(ENSEMBLE_COMPONENTS)
     if unknown:
         raise ValueError(f"unknown ensemble component(s): {', '.join(sorted(unknown))}")
-    return {name: copy.deepcopy(ENSEMBLE_COMPONENTS[name]) for name in components}
+    return {"name": names.MIXER, **{name: copy.deepcopy(ENSEMBLE_COMPONENTS[name]) for name in components}}
 
 
 def _set_tiling(ensemble: dict[str, Any], tiling: str | None) -> None:
@@ -98,20 +100,21 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
         raise ValueError(f"level must be between {MIN_LEVEL} and {MAX_LEVEL}")
     order, chunk_size, ssm = _FAST_LEVELS.get(level, (5, LLM_CHUNK_SIZE, None))
     config: dict[str, Any] = {
-        "predictor": {"name": "bytes-ppm/1", "max_order": order, "discount": 0.5, "max_contexts": 1 << 18},
+        "predictor": {"name": names.BYTE_MODEL, "max_order": order, "discount": 0.5, "max_contexts": 1 << 18},
         "zstd_level": ZSTD_FALLBACK_LEVEL,
         "quantize": QUANTIZER,
     }
     if uses_llm(level):
         n_ctx, slide = _LLM_LEVELS[level]
-        config["llm"] = {"name": "llm/1", "n_ctx": n_ctx, "slide": slide}
+        config["llm"] = {"name": names.LLM, "n_ctx": n_ctx, "slide": slide}
         config["ensemble"] = ensemble_config(ENSEMBLE_DEFAULT if components is None else components)
         _set_tiling(config["ensemble"], tiling)
     else:
         if components is not None:
             ssm = (ssm or SSM_CONFIG) if "ssm" in components else None
             components = [c for c in components if c != "ssm"]
-        tokens: dict[str, Any] = {"ensemble": ensemble_config(FAST_DEFAULT if components is None else components),
+        tokens: dict[str, Any] = {"name": names.COMPACT,
+                                  "ensemble": ensemble_config(FAST_DEFAULT if components is None else components),
                                   "new_types": dict(NEW_TYPES)}
         tokens["ensemble"].get("mixer", {}).pop("tau_lr", None)  # no temperature on the SSM (compact.py)
         if ssm:

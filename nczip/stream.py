@@ -14,8 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator
 
-from .chunks import EncodedChunk, Runtime, decode_chunk, encode_chunk
-from .container import METHOD_NAMES, ChunkFrame, Header, Trailer, read_frames, read_header
+from . import backend
+from .chunks import EncodedChunk, Runtime, check_token_chunk, decode_chunk, encode_chunk
+from .config import CodecConfig
+from .config import parse as parse_config
+from .config import parse_model
+from .container import METHOD_LLM, METHOD_NAMES, METHOD_TOKENS, ChunkFrame, Header, Trailer, read_frames, read_header
 from .errors import FormatError
 from .levels import DEFAULT_LEVEL, level_config
 from .models import default_model, for_identity, from_path
@@ -84,7 +88,7 @@ def read_chunks(src: BinaryIO, size: int) -> Iterator[bytes]:
 class _Job:
     """Picklable worker state: the configuration and runtime every chunk of a container shares."""
 
-    def __init__(self, config: dict, runtime: Runtime, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, config: CodecConfig, runtime: Runtime, progress: Callable[[int], None] | None = None) -> None:
         self.config = config
         self.runtime = runtime
         self.progress = progress
@@ -122,10 +126,11 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
     hierarchy on with that tiling.
     """
     started = time.monotonic()
-    config, default_chunk = level_config(level, components, tiling)
+    raw_config, default_chunk = level_config(level, components, tiling)
+    config = parse_config(raw_config)  # what a decoder will parse, so whatever is written decodes
     model = from_path(model_path) if model_path else default_model()
-    identity = {**model.identity(), "backend": backend_identity(config)}
-    header = Header(level=level, chunk_size=chunk_size or default_chunk, config=config, model=identity)
+    identity = {**model.identity(), "backend": backend.identity(config)}
+    header = Header(level=level, chunk_size=chunk_size or default_chunk, config=raw_config, model=identity)
     workers = resolve_workers(threads)
     runtime = _runtime(identity, workers, model_path)
     head = header.to_bytes()
@@ -182,20 +187,34 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
     src = _CountingReader(src)
     for header in _members(src):
         summary.headers.append(header)
+        config = parse_config(header.config)
+        parse_model(header.model)
         digest = hashlib.sha256()
         length = chunks = 0
         trailer: list[Trailer] = []
+        # The model is resolved, and the backend compared, at the first token chunk: a file whose
+        # chunks all went to the byte model, zstd or storage needs neither.
+        job = _DecodeJob(config, Runtime(), progress.partial if progress and workers == 1 else None)
+        checked = False
 
         def frames() -> Iterator[tuple[int, ChunkFrame]]:
+            nonlocal checked
             for index, item in enumerate(read_frames(src, header)):
                 if isinstance(item, Trailer):
                     trailer.append(item)
                     return
+                if item.method in (METHOD_LLM, METHOD_TOKENS) and not checked:
+                    # Up front, in this process, before any worker spends time on the chunk (the
+                    # job is pickled per chunk, so workers get the resolved runtime).
+                    check_token_chunk(item, config, index)
+                    reason = backend.refusal(header.model.get("backend"), config)
+                    if reason:
+                        raise FormatError(f"cannot decode this file here: {reason}")
+                    job.runtime = _runtime(header.model, workers, model_path)
+                    checked = True
                 yield index, item
 
-        job = _DecodeJob(header.config, _runtime(header.model, workers, model_path),
-                         progress.partial if progress and workers == 1 else None)
-        for data in _explain_backend(ordered_map(job, frames(), workers), header.model, header.config):
+        for data in ordered_map(job, frames(), workers):
             digest.update(data)
             length += len(data)
             chunks += 1
@@ -211,47 +230,6 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
     summary.compressed_bytes = src.count
     summary.seconds = time.monotonic() - started
     return summary
-
-
-def backend_identity(config: dict) -> str:
-    """What must match for bit-exact model floats: the llama.cpp build and CPU features at the LLM
-    levels; wherever the token mixer runs (every token level), the version of nczip's C kernels
-    (mixer passes, quantiser, SSM) and numpy's version and SIMD dispatch (the numpy operations
-    left on the path). Empty for the byte model, which needs none of them."""
-    parts = []
-    if "llm" in config:
-        from .predictors.llm import backend_identity as llm_backend
-
-        parts.append(llm_backend())
-    if "llm" in config or "tokens" in config:
-        from .kernels import backend_identity as kernels_backend
-
-        parts += [kernels_backend(), _numpy_identity()]
-    return "; ".join(parts)
-
-
-def _numpy_identity() -> str:
-    import numpy as np
-
-    try:
-        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-        simd = [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
-    except ImportError:  # numpy < 2
-        simd = []
-    return f"numpy {np.__version__} {simd[-1] if simd else 'baseline'}"
-
-
-def _explain_backend(chunks: Iterator[bytes], identity: dict, config: dict) -> Iterator[bytes]:
-    """A checksum failure on another llama.cpp/numpy build or CPU is most likely that difference."""
-    try:
-        yield from chunks
-    except FormatError as exc:
-        if identity.get("backend"):
-            here = backend_identity(config)
-            if here != identity["backend"]:
-                raise FormatError(f"{exc}; the file was made with backend [{identity['backend']}] and this"
-                                  f" machine has [{here}], whose floats may differ") from None
-        raise
 
 
 def scan_container(src: BinaryIO) -> Summary:

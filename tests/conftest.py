@@ -22,3 +22,19 @@ def run_nczip(*args: str, input: bytes | None = None, cwd: str | os.PathLike | N
 @pytest.fixture
 def alice() -> bytes:
     return (CORPORA / "alice29.txt").read_bytes()
+
+
+def with_header(packed: bytes, config: dict | None = None, model: dict | None = None) -> bytes:
+    """``packed`` with its header's configuration and/or model identity replaced (CRC recomputed):
+    a valid container but for what the caller changed."""
+    import io
+
+    from nczip.container import read_header
+
+    src = io.BytesIO(packed)
+    header = read_header(src)
+    if config is not None:
+        header.config = config
+    if model is not None:
+        header.model = model
+    return header.to_bytes() + packed[src.tell():]

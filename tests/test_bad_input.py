@@ -67,7 +67,9 @@ def test_future_version_is_refused_by_name(packed):
 
 
 def test_huge_lengths_in_a_frame_are_refused_before_allocating():
-    header = Header(level=1, chunk_size=1 << 16, config={}).to_bytes()
+    from nczip.levels import level_config
+
+    header = Header(level=1, chunk_size=1 << 16, config=level_config(1)[0]).to_bytes()
     head = struct.pack("<BBIII", 0x43, 2, 0xFFFFFFFF, 0xFFFFFFF0, 0)
     frame = head + struct.pack("<I", zlib.crc32(head))
     with pytest.raises(FormatError, match="corrupt frame 0"):
@@ -100,13 +102,17 @@ def _with_flags(packed: bytes, flags: int) -> bytes:
 
 
 def test_headers_use_the_preset_dictionary_and_stay_small():
-    from nczip.container import FLAG_DEFLATED_METADATA, FLAG_PRESET_DICTIONARY
+    from nczip.container import FLAG_DEFLATED_METADATA, FLAG_PRESET_DICTIONARY, FLAG_PRESET_DICTIONARY_2
 
     packed = nczip.compress(b"hello world", level=3)
-    assert packed[5] == FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY
+    assert packed[5] == FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY_2
     assert len(packed) < 120  # was 518 bytes before the dictionary (gzip -9: 32)
-    # The metadata only decodes against the dictionary: without flag bit 1 inflating fails.
+    # The metadata only decodes against its dictionary: without it, or with dictionary 1, inflating fails.
     with pytest.raises(FormatError, match="corrupt header"):
         nczip.decompress(_with_flags(packed, FLAG_DEFLATED_METADATA))
-    with pytest.raises(FormatError, match="unsupported header flags 0x2"):
-        nczip.decompress(_with_flags(packed, FLAG_PRESET_DICTIONARY))
+    with pytest.raises(FormatError, match="corrupt header"):
+        nczip.decompress(_with_flags(packed, FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY))
+    with pytest.raises(FormatError, match="unsupported header flags 0x4"):
+        nczip.decompress(_with_flags(packed, FLAG_PRESET_DICTIONARY_2))
+    with pytest.raises(FormatError, match="unsupported header flags 0x7"):
+        nczip.decompress(_with_flags(packed, 7))

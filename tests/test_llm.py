@@ -10,6 +10,7 @@ import pytest
 import nczip
 from nczip.container import Header, read_header
 from nczip.errors import NczError
+from nczip.config import parse as parse_config
 from nczip.levels import level_config
 from nczip.models import default_model
 from nczip.predictors.llm import LlamaModel
@@ -85,8 +86,9 @@ def test_decoder_refuses_a_file_whose_model_it_does_not_have():
 def test_header_names_model_and_backend():
     header = read_header(io.BytesIO(nczip.compress(b"x" * 10, level=6)))
     assert header.model["sha256"] == default_model().sha256
-    assert header.model["backend"].startswith("llama-cpp-python ")
-    assert "; nczip-kernels/" in header.model["backend"]  # the mixer's passes run in the C kernels
+    llama, kernels = header.model["backend"].split("; ")
+    assert llama == "llama.cpp 0.3.36 SSE3 SSSE3 AVX AVX2 F16C FMA BMI2 OPENMP REPACK"  # the pinned build
+    assert kernels == "kernels 2 x86_64"  # the mixer's passes and the log-softmax run in the C kernels
     assert header.config["llm"]["n_ctx"] == 1024
     assert isinstance(header, Header)
 
@@ -139,7 +141,7 @@ def test_the_ssm_stage_at_an_llm_level_round_trips_and_learns(alice):
     out = io.BytesIO()
     decompress_stream(io.BytesIO(packed.getvalue()), out)
     assert out.getvalue() == data
-    mixer = TokenMixer(np.ones(1000, dtype=bool), {"ssm": level_config(4, ["ssm"])[0]["ensemble"]["ssm"]})
+    mixer = TokenMixer(np.ones(1000, dtype=bool), parse_config(level_config(4, ["ssm"])[0]).ensemble)
     for token in [5, 9, 5, 7, 9, 5]:
         mixer.predict(np.zeros(1000))
         mixer.update(token)

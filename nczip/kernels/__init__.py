@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 #: Bumped whenever a kernel's arithmetic changes: it is part of the backend identity in headers.
-VERSION = 1
+#: 2: the LLM's log-softmax, exp/log of arrays and the SSM's Gaussian initialisation moved here.
+VERSION = 2
 
 _P = ctypes.c_void_p
 _I = ctypes.c_int
@@ -40,6 +41,12 @@ _SIGNATURES = {
     "nc_scale_bias": (None, [_P, _L, _D, _P]),
     "nc_bias_update": (None, [_P, _P, _L, _D, _L]),
     "nc_quantize": (_D, [_P, _L, _I, _P, _P]),
+    "nc_log_softmax_f32": (_D, [_P, _L, _P, _P]),
+    "nc_exp_array": (None, [_P, _L, _P]),
+    "nc_log_array": (None, [_P, _L, _P]),
+    "nc_exp_scalar": (_D, [_D]),
+    "nc_log_scalar": (_D, [_D]),
+    "nc_polar_gauss": (_L, [_P, _L, _P, _L, _P]),
 }
 
 
@@ -69,6 +76,57 @@ def ptr(array: "np.ndarray") -> int:
     return array.ctypes.data
 
 
-def backend_identity() -> str:
-    """The kernels' floats depend on their source version and IEEE arithmetic only."""
-    return f"nczip-kernels/{VERSION} {platform.machine()}"
+def _unary(name: str, x: "np.ndarray | float") -> "np.ndarray":
+    import numpy as np
+
+    src = np.ascontiguousarray(x, dtype=np.float64)
+    out = np.empty_like(src)
+    getattr(lib(), name)(ptr(src), src.size, ptr(out))
+    return out
+
+
+def exp(x: "np.ndarray | float") -> "np.ndarray":
+    """Element-wise exp with the kernels' own arithmetic (the same bits on every CPU; numpy's
+    and libm's exp are not): a float64 array of x's shape."""
+    return _unary("nc_exp_array", x)
+
+
+def log(x: "np.ndarray | float") -> "np.ndarray":
+    """Element-wise natural log with the kernels' own arithmetic (see :func:`exp`)."""
+    return _unary("nc_log_array", x)
+
+
+def exp1(x: float) -> float:
+    """exp of one float with the kernels' own arithmetic (see :func:`exp`)."""
+    return float(lib().nc_exp_scalar(x))
+
+
+def log1(x: float) -> float:
+    """log of one float with the kernels' own arithmetic (see :func:`exp`)."""
+    return float(lib().nc_log_scalar(x))
+
+
+def standard_normal(rng: "np.random.RandomState", size: int) -> "np.ndarray":
+    """``size`` standard normal deviates from ``rng``'s uniforms by the polar method in C.
+
+    numpy's own ``standard_normal`` calls libm's log, whose last bit may differ between CPUs and C
+    libraries; the uniforms (``random_sample``: integer bits scaled by 2^-53) do not."""
+    import numpy as np
+
+    out = np.empty(size, dtype=np.float64)
+    filled = 0
+    left = np.empty(0)
+    got = ctypes.c_int64(0)
+    while filled < size:
+        # 4/pi uniform pairs per accepted pair, plus a margin
+        u = np.concatenate([left, rng.random_sample(2 * ((size - filled) * 2 // 3 + 8))])
+        used = lib().nc_polar_gauss(ptr(u), u.size, ptr(out[filled:]), size - filled, ctypes.addressof(got))
+        filled += got.value
+        left = u[used:]
+    return out
+
+
+def architecture() -> str:
+    """The machine architecture, as recorded beside the kernels' version (x86_64, aarch64)."""
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)

@@ -93,3 +93,57 @@ NC_HOT double nc_quantize(const double *p, int64_t n, int version, int64_t *freq
     }
     return total;
 }
+
+/* The LLM's log-probabilities from its float32 logits: out[i] = L[i] - log(sum_j exp(L[j])) where
+ * codable[i], else -1e30 (control tokens, which never occur: finite, and exp() of it is 0).
+ * Why here and not numpy: numpy's exp picks an implementation by CPU (an AVX-512 one, else
+ * libm's), so the LLM levels' floats would depend on the machine; returns the log normaliser. */
+NC_HOT double nc_log_softmax_f32(const float *L, int64_t n, const uint8_t *codable, double *out) {
+    double m[4] = {-1e308, -1e308, -1e308, -1e308};
+    int64_t i = 0;
+    for (i = 0; i < n; i++) out[i] = (double)L[i];
+    for (i = 0; i + 4 <= n; i += 4)
+        for (int q = 0; q < 4; q++) m[q] = out[i + q] > m[q] ? out[i + q] : m[q];
+    for (int q = 0; i < n; i++, q++) m[q] = out[i] > m[q] ? out[i] : m[q];
+    double mx = m[0];
+    for (int q = 1; q < 4; q++) mx = m[q] > mx ? m[q] : mx;
+    double *e = out; /* exp(L - max) first, then overwritten with the result */
+    for (i = 0; i < n; i++) e[i] = nc_exp(e[i] - mx);
+    double norm = mx + nc_log(nc_sum16(e, NULL, n));
+    for (i = 0; i < n; i++) out[i] = codable[i] ? (double)L[i] - norm : -1e30;
+    return norm;
+}
+
+/* Element-wise exp and log of arrays, and scalar ones, for the Python side's few transcendental
+ * values on the coding path (model initialisation, priors, mixing weights): libm's and numpy's
+ * differ between CPUs, these do not. */
+NC_HOT void nc_exp_array(const double *x, int64_t n, double *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = nc_exp(x[i]);
+}
+
+NC_HOT void nc_log_array(const double *x, int64_t n, double *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = nc_log(x[i]);
+}
+
+double nc_exp_scalar(double x) { return nc_exp(x); }
+
+double nc_log_scalar(double x) { return nc_log(x); }
+
+/* Standard normal deviates by Marsaglia's polar method from uniforms u in [0, 1): each accepted
+ * pair (x1, x2) = 2u - 1 with 0 < r2 = x1^2 + x2^2 < 1 gives x2 f and x1 f, f = sqrt(-2 log(r2) / r2)
+ * (the order numpy's legacy generator uses). Fills out[0..n_out) while uniforms last; returns how
+ * many uniforms were consumed and sets *filled to how many deviates were written. */
+int64_t nc_polar_gauss(const double *u, int64_t n_u, double *out, int64_t n_out, int64_t *filled) {
+    int64_t used = 0, k = 0;
+    while (k < n_out && used + 2 <= n_u) {
+        double x1 = 2.0 * u[used] - 1.0, x2 = 2.0 * u[used + 1] - 1.0;
+        used += 2;
+        double r2 = x1 * x1 + x2 * x2;
+        if (r2 >= 1.0 || r2 == 0.0) continue;
+        double f = nc_sqrt(-2.0 * nc_log(r2) / r2);
+        out[k++] = f * x2;
+        if (k < n_out) out[k++] = f * x1;
+    }
+    *filled = k;
+    return used;
+}

@@ -7,9 +7,12 @@ container header) back into the model, which is how a decoder rebuilds the encod
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..config import BytePpm
 
 
 class Predictor(Protocol):
@@ -24,12 +27,10 @@ class Predictor(Protocol):
         """Learn that ``symbol`` came next; the decoder calls this with the same symbols."""
 
 
-def build_predictor(spec: dict[str, Any]) -> Predictor:
-    """Build a fresh predictor from its stored specification ``{"name": ..., params...}``."""
+def build_predictor(spec: BytePpm) -> Predictor:
+    """Build a fresh byte predictor from its validated specification (:mod:`nczip.config`)."""
     from .bytecontext import ByteContextModel
 
-    name = spec.get("name")
-    params = {k: v for k, v in spec.items() if k != "name"}
-    if name == ByteContextModel.NAME:
-        return ByteContextModel(**params)
-    raise ValueError(f"unknown predictor {name!r}")
+    if spec.name != ByteContextModel.NAME:
+        raise ValueError(f"unknown predictor {spec.name!r}")
+    return ByteContextModel(spec.max_order, spec.discount, spec.max_contexts)

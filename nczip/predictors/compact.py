@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
+from ..config import Tokens
 from ..tokens import FIRST_RANK, NEW_TYPE, RAW_ESCAPE, SymbolMode
 from .bytecontext import ByteContextModel
 from .mixer import TokenMixer
@@ -37,7 +39,9 @@ class NewTypeModel:
         blocks = -(-codable.shape[0] // 256)
         weights = np.zeros(blocks * 256)
         ids = np.arange(codable.shape[0], dtype=np.float64)
-        weights[:codable.shape[0]] = np.where(codable, (ids + offset) ** -alpha, 0.0)
+        # (id + offset)^-alpha with the kernels' exp and log (compact/2): numpy's power has a
+        # separate AVX-512 implementation whose last bits differ from other CPUs'.
+        weights[:codable.shape[0]] = np.where(codable, kernels.exp(-alpha * kernels.log(ids + offset)), 0.0)
         self.weights = weights.reshape(blocks, 256)
         self.block_mass = np.cumsum(self.weights, axis=1)[:, -1].copy()
 
@@ -58,19 +62,17 @@ class CompactTokenModel:
     """Predictor of a chunk's compact symbol stream (see the module docstring)."""
 
     def __init__(self, codable: np.ndarray, byte_model: ByteContextModel, allow_escape: bool,
-                 config: dict[str, Any]) -> None:
+                 config: Tokens) -> None:
         n_vocab = codable.shape[0]
-        self.mixer = TokenMixer(np.ones(n_vocab, dtype=bool), config.get("ensemble") or {})
+        self.mixer = TokenMixer(np.ones(n_vocab, dtype=bool), config.ensemble)
         self.mixer.size = 0
-        ssm = config.get("ssm")
-        if ssm:
+        if config.ssm:
             from .ssm import from_config
 
-            self.ssm: Any = from_config(n_vocab, ssm)
+            self.ssm: Any = from_config(n_vocab, config.ssm)
         else:
             self.ssm = None
-        new = config.get("new_types", {})
-        self.new_types = NewTypeModel(codable, float(new.get("alpha", 0.6)), float(new.get("offset", 50.0)))
+        self.new_types = NewTypeModel(codable, config.new_types.alpha, config.new_types.offset)
         self.raw = RawSpans(byte_model)
         self.allow_escape = allow_escape
         self.mode = SymbolMode.TOKEN

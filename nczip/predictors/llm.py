@@ -10,20 +10,22 @@ Facts measured on our machines that shape this module (details in ../shared/note
   (``llama_memory_seq_rm`` + ``llama_memory_seq_add``). Measured ~0.5 ms for the edit plus ~12 ms
   on the next decode, against ~3 s to re-evaluate 1,024 tokens. The slide happens at the same
   token in both directions because it depends only on the number of tokens seen.
-- Logits go to float64 probabilities with numpy; the result depends on the CPU's instruction set
-  (llama.cpp's kernels and numpy's ``exp``), which is why a container records the backend.
+- Logits go to float64 log-probabilities in nczip's C kernels (``nc_log_softmax_f32``: own exp
+  and log, fixed-order sums), not numpy, whose ``exp`` has a separate AVX-512 implementation. What
+  is left machine-dependent is llama.cpp's own build, which is why nczip installs one pinned build
+  (:mod:`nczip.llama_build`) and a container records it.
 """
 
 from __future__ import annotations
 
 import ctypes
-import math
 import os
 import threading
 from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from ..errors import NczError
 
 _LOCK = threading.Lock()
@@ -31,10 +33,15 @@ _MODELS: dict[tuple[str, bool], "LlamaModel"] = {}
 
 
 def _import_llama():
+    from ..llama_build import baseline_message, missing_baseline
+
+    missing = missing_baseline()
+    if missing:  # refuse here: the pinned build would die of an illegal instruction
+        raise NczError(baseline_message(missing))
     try:
         import llama_cpp
     except ImportError:
-        raise NczError("levels 4-9 need llama-cpp-python (run scripts/setup.sh)") from None
+        raise NczError("nczip's token levels need llama-cpp-python (run scripts/setup.sh)") from None
     return llama_cpp
 
 
@@ -43,13 +50,13 @@ def _silent_log(level: int, text: bytes, user: Any) -> None:  # llama.cpp logs t
     return None
 
 
-def backend_identity() -> str:
-    """What the decoder must match for bit-exact logits: llama.cpp build and CPU features."""
+def build_features() -> tuple[str, list[str]]:
+    """The loaded llama-cpp-python's version and the CPU features its build reports as on: what
+    a decoder's build must match for bit-exact logits (see :mod:`nczip.backend`)."""
+    from ..llama_build import enabled_features
+
     llama = _import_llama()
-    info = llama.llama_print_system_info().decode("utf-8", "replace")
-    features = [name.strip() for name, _, value in (item.partition("=") for item in info.split("|"))
-                if value.strip() == "1"]
-    return f"llama-cpp-python {llama.__version__} cpu {' '.join(f.split(':')[-1].strip() for f in features)}"
+    return llama.__version__, enabled_features(llama.llama_print_system_info().decode("utf-8", "replace"))
 
 
 class LlamaModel:
@@ -121,7 +128,7 @@ class LlmPredictor:
     same batches at the very same positions.
     """
 
-    NAME = "llm/1"
+    NAME = "llm/2"  # llm/1 took the log-softmax with numpy
     MAX_BATCH = 64
 
     def __init__(self, model: LlamaModel, n_ctx: int = 2048, slide: int = 512, threads: int = 1) -> None:
@@ -149,6 +156,7 @@ class LlmPredictor:
         self.slides = 0
         self.evaluations = 0  # llama_decode calls
         self.codable = model.codable()
+        self._codable_u8 = self.codable.astype(np.uint8)
 
     def close(self) -> None:
         if self._ctx:
@@ -192,11 +200,13 @@ class LlmPredictor:
             for start in range(0, len(pending), self.n_batch):
                 self._decode(pending[start:start + self.n_batch])
             self._pending = []
-            logits = np.ctypeslib.as_array(self.model.llama.llama_get_logits_ith(self._ctx, -1),
-                                           shape=(self.alphabet_size,)).astype(np.float64)
-            top = float(logits.max())
-            log_norm = top + math.log(float(np.cumsum(np.exp(logits - top))[-1]))
-            self._log_probs = np.where(self.codable, logits - log_norm, -1e30)
+            logits = self.model.llama.llama_get_logits_ith(self._ctx, -1)
+            if not logits:
+                raise NczError("llama.cpp returned no logits")
+            out = np.empty(self.alphabet_size)  # a new array: the mixer keeps the last one
+            kernels.lib().nc_log_softmax_f32(ctypes.cast(logits, ctypes.c_void_p).value, self.alphabet_size,
+                                             kernels.ptr(self._codable_u8), kernels.ptr(out))
+            self._log_probs = out
         assert self._log_probs is not None
         return self._log_probs
 

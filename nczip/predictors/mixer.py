@@ -32,13 +32,13 @@ output is exactly ``softmax(L)``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from .. import kernels
 from ..kernels import ptr
+from ..config import Ensemble
 from .ngram import MatchModel, NgramModel
 from .phrases import PhraseHierarchy
 
@@ -62,42 +62,40 @@ _ONE = np.ones(1)
 
 
 def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
+    # the kernels' exp: math.exp is libm's, whose last bit may differ between machines (mixer/2)
+    return 1.0 / (1.0 + kernels.exp1(-x))
 
 
 class TokenMixer:
     """Combines the LLM with the online token models; see the module docstring."""
 
-    def __init__(self, codable: np.ndarray, config: dict[str, Any]) -> None:
+    def __init__(self, codable: np.ndarray, config: Ensemble) -> None:
         self.codable = codable
         self.n_vocab = codable.shape[0]
         self.config = config
-        mixer = config.get("mixer")
-        self.learn_rate = float(mixer["lr"]) if mixer else 0.0
-        self.tau_rate = float(mixer.get("tau_lr", 0.0)) if mixer else 0.0
+        mixer = config.mixer
+        self.learn_rate = mixer.lr if mixer else 0.0
+        self.tau_rate = mixer.tau_lr if mixer else 0.0
         self.tau = 1.0
-        ngram = config.get("ngram")
-        self.ngram = NgramModel(tuple(ngram["orders"]), int(ngram["max_contexts"]),
-                                int(ngram["max_followers"])) if ngram else None
-        match = config.get("match")
-        self.match = MatchModel(int(match["min_length"]), int(match["max_index"])) if match else None
-        init = float(mixer["init"]) if mixer else float(config.get("stage_init", -1.5))
+        ngram = config.ngram
+        self.ngram = NgramModel(ngram.orders, ngram.max_contexts, ngram.max_followers) if ngram else None
+        match = config.match
+        self.match = MatchModel(match.min_length, match.max_index) if match else None
+        init = mixer.init if mixer else config.stage_init
         n_orders = len(self.ngram.orders) if self.ngram else 0
         self.theta = np.full((n_orders, len(_COUNT_EDGES) + 1, len(_CONF_EDGES) + 1), init)
         self.phi = np.full((len(_MATCH_EDGES) + 1, len(_CONF_EDGES) + 1), init)
-        phrase = config.get("phrase")
-        self.phrase = PhraseHierarchy(str(phrase["tiling"]), int(phrase["levels"]), int(phrase["max_entries"]),
-                                      float(phrase.get("theta", 0.0))) if phrase else None
-        self.psi = np.full((int(phrase["levels"]) if phrase else 0, len(_PHRASE_EDGES) + 1, len(_CONF_EDGES) + 1),
-                           init)
+        phrase = config.phrase
+        self.phrase = PhraseHierarchy(phrase.tiling, phrase.levels, phrase.max_entries, phrase.theta) \
+            if phrase else None
+        self.psi = np.full((phrase.levels if phrase else 0, len(_PHRASE_EDGES) + 1, len(_CONF_EDGES) + 1), init)
         # The online SSM over the types seen so far in the chunk (LLM levels; at the fast levels it
         # is the dense base instead, nczip/predictors/compact.py): one more stage, its lambda by
         # the LLM's confidence.
-        ssm = config.get("ssm")
-        if ssm:
+        if config.ssm:
             from .ssm import from_config
 
-            self.ssm: Any = from_config(self.n_vocab, ssm)
+            self.ssm: Any = from_config(self.n_vocab, config.ssm)
         else:
             self.ssm = None
         self._compact: dict[int, int] = {}  # token id -> rank of first appearance (the SSM's vocabulary)
@@ -106,18 +104,16 @@ class TokenMixer:
         # A uniform floor over every predicted id, as the last stage: the fast levels' models
         # underrate rare types (coding under the quantiser's 1/2^24 floor came out smaller than
         # their own ideal code length).
-        floor = config.get("floor")
-        self.floor = floor is not None
-        self.upsilon = np.full((len(_CONF_EDGES) + 1,), float(floor.get("init", init)) if floor else init)
+        self.floor = config.floor is not None
+        self.upsilon = np.full((len(_CONF_EDGES) + 1,), config.floor.init if config.floor else init)
         self._tables = {"theta": self.theta, "phi": self.phi, "psi": self.psi, "sigma": self.sigma,
                         "upsilon": self.upsilon}
-        bias = config.get("bias")
-        self.bias_rate = float(bias["lr"]) if bias else 0.0
-        self.bias_warmup = float(bias.get("warmup", 0)) if bias else 0.0
+        bias = config.bias
+        self.bias_rate = bias.lr if bias else 0.0
+        self.bias_warmup = bias.warmup if bias else 0.0
         # The bias head is kept as exp(bias) only (its update is multiplicative: kernels/dense.c).
         self.exp_bias = np.ones(self.n_vocab) if bias else None
-        skip = config.get("skip")
-        self.skip = skip
+        self.skip = config.skip
         self.skip_stats = np.zeros((_N_NGRAM_SKIP + len(_MATCH_EDGES) + 1, 2))  # per bucket: [right, tried]
         self._hits: list = []
         self._hits_fresh = False
@@ -158,12 +154,12 @@ class TokenMixer:
         self._hits = self.ngram.hits() if self.ngram is not None else []
         self._hits_fresh = True
         self._proposal = self._propose() if self.skip else None
-        if self._proposal is None or self.steps < int(self.skip["warmup"]):
+        if self._proposal is None or self.steps < self.skip.warmup:
             self._skip_eps = None
             return True
         right, tried = self.skip_stats[self._proposal[1]]
         eps = (tried - right + 0.5) / (tried + 1.0)
-        if tried >= int(self.skip["min_trials"]) and eps <= float(self.skip["max_error"]):
+        if tried >= self.skip.min_trials and eps <= self.skip.max_error:
             self._skip_eps = eps
             return False
         self._skip_eps = None

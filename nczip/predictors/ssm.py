@@ -36,22 +36,23 @@ from typing import Any
 import numpy as np
 
 from .. import kernels
+from ..config import Ssm
 from ..errors import NczError
 
 
-def from_config(capacity: int, config: dict[str, Any]) -> OnlineSSM:
-    """The SSM a container's configuration describes; a name this version does not run is refused
-    by name (the first, torch version ``ssm/1`` included)."""
-    if config.get("name") != OnlineSSM.NAME:
-        raise NczError(f"this file's SSM ({config.get('name')}) is not one this version of nczip runs"
-                       f" ({OnlineSSM.NAME})")
-    return OnlineSSM(capacity, **{k: v for k, v in config.items() if k != "name"})
+def from_config(capacity: int, config: Ssm) -> OnlineSSM:
+    """The SSM a validated configuration describes (:mod:`nczip.config` bounds its sizes and
+    refuses names this version does not run)."""
+    if config.name != OnlineSSM.NAME:
+        raise NczError(f"this file's SSM ({config.name}) is not one this version of nczip runs ({OnlineSSM.NAME})")
+    return OnlineSSM(capacity, **config.params())
 
 
 class OnlineSSM:
     """Next-token probabilities over the compact vocabulary, learned from the chunk itself."""
 
-    NAME = "ssm/2"
+    # ssm/3: initialised and trained with the kernels' own exp/log (ssm/2 used numpy's and libm's)
+    NAME = "ssm/3"
 
     def __init__(self, capacity: int, dm: int = 32, di: int = 64, ds: int = 16, layers: int = 1,
                  conv: int = 4, dt_rank: int = 4, shortlist: int = 2048, block: int = 16, lr: float = 0.005,
@@ -60,24 +61,28 @@ class OnlineSSM:
         self.capacity, self.dm, self.block, self.lr = int(capacity), int(dm), int(block), float(lr)
         self.shortlist = int(shortlist)
         self.dims = np.array([dm, di, ds, layers, conv, dt_rank, shortlist], np.int32)
-        # RandomState, not Generator: its streams are frozen across numpy versions.
+        # RandomState, not Generator: its streams are frozen across numpy versions. Only its
+        # uniforms are used; the Gaussians and the exp/log below come from the C kernels, whose
+        # bits do not depend on the CPU (numpy's and libm's may).
         rng = np.random.RandomState(int(seed))
 
         def randn(*shape: int, scale: float) -> np.ndarray:
-            return (rng.standard_normal(shape) * scale).astype(np.float32)
+            count = int(np.prod(shape))
+            return (kernels.standard_normal(rng, count).reshape(shape) * scale).astype(np.float32)
 
         # Row 0 of the embedding is the start-of-chunk input; type k of the compact vocabulary is row k + 1.
         self.embed = randn(self.capacity + 1, dm, scale=0.1)
         # The output weights are stored transposed, (dm, shortlist): see ssm_log_softmax.
         parts = [np.ones(dm), randn(self.shortlist, dm, scale=0.1).T, np.zeros(self.shortlist)]
         for _ in range(int(layers)):
-            dt = np.exp(rng.random_sample(di) * (math.log(0.1) - math.log(0.001)) + math.log(0.001))
+            low, high = kernels.log1(0.001), kernels.log1(0.1)
+            dt = kernels.exp(rng.random_sample(di) * (high - low) + low)
             parts += [np.ones(dm), randn(2 * di, dm, scale=1.0 / math.sqrt(dm)),
                       randn(di, conv, scale=1.0 / math.sqrt(conv)), np.zeros(di),
                       randn(dt_rank + 2 * ds, di, scale=1.0 / math.sqrt(di)),
                       randn(di, dt_rank, scale=1.0 / math.sqrt(dt_rank)),
-                      dt + np.log(-np.expm1(-dt)),  # softplus^-1(dt): dt starts in [0.001, 0.1]
-                      np.log(np.linspace(1.0, 16.0, di)), np.ones(di),
+                      dt + kernels.log(1.0 - kernels.exp(-dt)),  # softplus^-1(dt): dt starts in [0.001, 0.1]
+                      kernels.log(np.linspace(1.0, 16.0, di)), np.ones(di),
                       randn(dm, di, scale=0.5 / math.sqrt(di))]
         # All parameters but the embedding in one flat buffer, in the order ssm.c's layer_at reads.
         self.flat = np.concatenate([np.ravel(p) for p in parts]).astype(np.float32)
@@ -86,6 +91,7 @@ class OnlineSSM:
         self.flat_m, self.flat_v = np.zeros_like(self.flat), np.zeros_like(self.flat)
         self.embed_m, self.embed_v = np.zeros_like(self.embed), np.zeros_like(self.embed)
         self._steps = 0
+        self._beta1_t = self._beta2_t = 1.0  # 0.9 ** steps, 0.999 ** steps
         record = lib.ssm_record_floats(kernels.ptr(self.dims))
         self.records = np.zeros((self.block, record), np.float32)  # one per position of the block
         self.work = np.zeros(lib.ssm_work_floats(kernels.ptr(self.dims), self.block), np.float32)
@@ -167,7 +173,11 @@ class OnlineSSM:
                                 p["conv0"], p["h0"], p["grad"], self.flat.size, p["d_inputs"], p["work"],
                                 p["probs_rows"], p["probs_k"])
         self._steps += 1
-        c1, c2 = 1.0 - 0.9 ** self._steps, 1.0 - 0.999 ** self._steps
+        # Adam's bias corrections from running powers: Python's ** is libm's pow, not the same
+        # last bit everywhere.
+        self._beta1_t *= 0.9
+        self._beta2_t *= 0.999
+        c1, c2 = 1.0 - self._beta1_t, 1.0 - self._beta2_t
         lib.ssm_adam(p["flat"], p["grad"], p["flat_m"], p["flat_v"], self.flat.size, self.lr, c1, c2)
         lib.ssm_adam_rows(p["embed"], p["embed_m"], p["embed_v"], self.dm, p["inputs"], p["d_inputs"],
                           self._fill, self.lr, c1, c2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import Ensemble
 from ..tokens import SymbolMode
 from .bytecontext import ByteContextModel
 from .llm import LlmPredictor
@@ -50,9 +51,9 @@ class TokenStreamModel:
     """Composite predictor whose alphabet depends on the mode (vocabulary + escape, or bytes)."""
 
     def __init__(self, llm: LlmPredictor, byte_model: ByteContextModel, pieces: list[bytes],
-                 allow_escape: bool, ensemble: dict | None = None) -> None:
+                 allow_escape: bool, ensemble: Ensemble | None = None) -> None:
         self.llm = llm
-        self.mixer = TokenMixer(llm.codable, ensemble or {})
+        self.mixer = TokenMixer(llm.codable, ensemble or Ensemble())
         self.byte_model = byte_model
         self.raw = RawSpans(byte_model)
         self.pieces = pieces
