@@ -1,33 +1,126 @@
-"""Write the v1 test vectors. Run once per format version; never regenerate existing vectors:
-they pin what every later nczip must still decode."""
+"""Write the test vectors in formats/vectors/. Never regenerate one: they pin what every later nczip
+must still decode (or, for ``*.refused``, refuse in one line), and tests/test_vectors.py checks each
+file's SHA-256 against formats/vectors/SHA256SUMS, so a vector can be added but never changed.
+
+Each new vector is recorded in formats/vectors/MADE_ON.md with the machine that made it: nczip is
+developed and tested on machines with different CPUs, so decoding these everywhere is the
+cross-machine test of the format's determinism.
+
+Usage: python3 formats/make_vectors.py   # writes only the vectors that do not exist yet
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import platform
 import random
+import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nczip
+from nczip import levels
+from nczip.stream import compress_stream
 
 HERE = Path(__file__).resolve().parent / "vectors"
 ALICE = Path(__file__).resolve().parent.parent / "corpora" / "alice29.txt"
+TEXT = ALICE.read_bytes()
+# A paragraph repeated, so that the confidence skip has proposals to learn from and then skips.
+REPEATED = (b"The Queen had only one way of settling all difficulties, great or small. 'Off with his head!'"
+            b" she said, without even looking round.\n") * 6
+
+
+@dataclass(frozen=True)
+class Case:
+    data: bytes
+    level: int
+    chunk_size: int | None = None
+    components: tuple[str, ...] | None = None  # --with
+    tiling: str | None = None  # --tiling
+    quantizer: int | None = None  # another quantizer version than the level's
+
 
 CASES = {
-    "v1-empty": (b"", 1, None),
-    "v1-one-byte": (b"A", 1, None),
-    "v1-text-level1": (ALICE.read_bytes()[:4000], 1, None),
-    "v1-text-level3": (ALICE.read_bytes()[4000:7000], 3, None),
-    "v1-mixed-chunks": (ALICE.read_bytes()[:2500] + random.Random(11).randbytes(700)
-                        + bytes(range(256)) * 8 + "naïve café ☕\r\n\ttabs".encode() * 20, 2, 1024),
-    # written after the header's configuration became deflated (flag bit 0)
-    "v1-deflated-header": (ALICE.read_bytes()[7000:9000], 2, None),
+    # format version 1, the byte model era (no preset dictionary, or a deflated header)
+    "v1-empty": Case(b"", 1),
+    "v1-one-byte": Case(b"A", 1),
+    "v1-text-level1": Case(TEXT[:4000], 1),
+    "v1-text-level3": Case(TEXT[4000:7000], 3),
+    "v1-mixed-chunks": Case(TEXT[:2500] + random.Random(11).randbytes(700) + bytes(range(256)) * 8
+                            + "naïve café ☕\r\n\ttabs".encode() * 20, 2, 1024),
+    "v1-deflated-header": Case(TEXT[7000:9000], 2),
+    # v1-dict1-*: made by nczip at commit 6a8f706 (header flag bit 1, preset dictionary 1; models
+    # llm/1, mixer/1, compact/1, ssm/2), not by this script: its zstd chunks decode forever, its
+    # token chunk is refused by name (kernels 1 floats depended on the CPU).
+    # The portable kernels (kernels 2, dictionary 2): one vector per token method and option.
+    "v1-k2-level1": Case(TEXT[30000:34000], 1),
+    "v1-k2-level2": Case(TEXT[34000:38000], 2),
+    "v1-k2-level3": Case(TEXT[38000:42000], 3),
+    "v1-k2-level1-quantizer1": Case(TEXT[42000:45000], 1, quantizer=1),
+    "v1-k2-level2-fibonacci": Case(TEXT[45000:48000], 2, tiling="fibonacci"),
+    "v1-k2-level3-mixed": Case(TEXT[48000:50000] + bytes(range(256)) + "naïve ☕\x04\x06\r\n".encode() * 8
+                               + TEXT[50000:51000], 3),
+    "v1-k2-level4": Case(TEXT[60000:60400], 4),
+    "v1-k2-level4-fibonacci": Case(TEXT[61000:61400], 4, tiling="fibonacci"),
+    "v1-k2-level4-skip": Case(REPEATED, 4, components=("ngram", "match", "bias", "mixer", "skip")),
+    "v1-k2-level4-quantizer1": Case(TEXT[62000:62300], 4, quantizer=1),
+    "v1-k2-level9-ssm": Case(TEXT[63000:63300], 9, components=("ngram", "bias", "mixer", "ssm")),
 }
 
-if __name__ == "__main__":
+
+def compress(case: Case) -> bytes:
+    saved = levels.QUANTIZER
+    if case.quantizer is not None:
+        levels.QUANTIZER = case.quantizer
+    try:
+        out = io.BytesIO()
+        compress_stream(io.BytesIO(case.data), out, level=case.level, chunk_size=case.chunk_size,
+                        components=list(case.components) if case.components else None, tiling=case.tiling)
+        return out.getvalue()
+    finally:
+        levels.QUANTIZER = saved
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.partition(":")[2].strip()
+                break
+    except OSError:
+        pass
+    flags = [f for f in ("avx2", "fma", "avx512f", "amx_tile") if f in Path("/proc/cpuinfo").read_text().split()]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=HERE).stdout.strip()
+    return f"{cpu} ({platform.machine()}; {' '.join(flags)}), nczip {nczip.__version__} at {commit}"
+
+
+def main() -> None:
     HERE.mkdir(exist_ok=True)
-    for name, (data, level, chunk) in CASES.items():
-        if (HERE / f"{name}.ncz").exists() and "--force" not in sys.argv:
+    made = []
+    for name, case in CASES.items():
+        if (HERE / f"{name}.ncz").exists():
             continue
-        (HERE / name).write_bytes(data)
-        (HERE / f"{name}.ncz").write_bytes(nczip.compress(data, level=level, chunk_size=chunk))
-        print(name)
+        (HERE / name).write_bytes(case.data)
+        (HERE / f"{name}.ncz").write_bytes(compress(case))
+        made.append(name)
+        print(name, file=sys.stderr)
+    if made:
+        with open(HERE / "MADE_ON.md", "a") as log:
+            log.write(f"\n{time.strftime('%Y-%m-%d')}: {', '.join(made)}\n  made on {machine()}\n")
+    # Append-only: the sums of vectors already listed are never rewritten, so a changed vector
+    # fails tests/test_vectors.py instead of being re-pinned.
+    listed = (HERE / "SHA256SUMS").read_text() if (HERE / "SHA256SUMS").exists() else ""
+    names = {line.split()[1] for line in listed.splitlines() if line.strip()}
+    new = sorted(p for p in HERE.iterdir() if p.is_file() and p.name not in names
+                 and p.name not in ("SHA256SUMS", "MADE_ON.md"))
+    with open(HERE / "SHA256SUMS", "a") as out:
+        out.writelines(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in new)
+
+
+if __name__ == "__main__":
+    main()

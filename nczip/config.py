@@ -35,6 +35,7 @@ TILINGS = ("fibonacci", "period5", "none")
 # initialisation used numpy's or libm's exp/log, whose last bits differ between CPUs.
 RETIRED = {"llm/1": LLM, "mixer/1": MIXER, "compact/1": COMPACT, "ssm/1": SSM, "ssm/2": SSM}
 MAX_INT32 = (1 << 31) - 1
+MISSING: Any = object()  # an optional field that is absent
 
 
 class _Fields:
@@ -46,16 +47,17 @@ class _Fields:
         self.raw, self.where, self.used = raw, where, set()
 
     def _get(self, key: str, required: bool) -> Any:
+        """The field's value; MISSING when it is absent and optional (JSON null is a value)."""
         self.used.add(key)
         if key not in self.raw:
             if required:
                 raise _bad(self.where, f"missing {key!r}")
-            return None
+            return MISSING
         return self.raw[key]
 
     def int(self, key: str, low: int, high: int, default: int | None = None) -> int:
         value = self._get(key, default is None)
-        if value is None and default is not None:
+        if value is MISSING:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
             raise _bad(self.where, f"{key} must be an integer, not {_kind(value)}")
@@ -65,7 +67,7 @@ class _Fields:
 
     def float(self, key: str, low: float, high: float, default: float | None = None) -> float:
         value = self._get(key, default is None)
-        if value is None and default is not None:
+        if value is MISSING:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _bad(self.where, f"{key} must be a number, not {_kind(value)}")
@@ -76,21 +78,21 @@ class _Fields:
 
     def choice(self, key: str, allowed: tuple[str, ...]) -> str:
         value = self._get(key, True)
-        if value not in allowed:
+        if not isinstance(value, str) or value not in allowed:
             raise _bad(self.where, f"{key} {_short(value)} is not one of {', '.join(allowed)}")
         return value
 
     def name(self, expected: str, missing: str | None = None) -> str:
         """The model's arithmetic name; ``missing`` is what an absent name means (old files)."""
         value = self._get("name", missing is None)
-        value = missing if value is None else value
-        if value == expected or RETIRED.get(value) == expected:
+        value = missing if value is MISSING else value
+        if isinstance(value, str) and (value == expected or RETIRED.get(value) == expected):
             return value  # a retired name is refused only where that model would run: retired()
         raise _bad(self.where, f"unknown model {_short(value)} (this nczip runs {expected})")
 
     def sub(self, key: str, parse: Callable[[Any, str], T], required: bool = False) -> T | None:
         value = self._get(key, required)
-        return None if value is None else parse(value, f"{self.where}.{key}")
+        return None if value is MISSING else parse(value, f"{self.where}.{key}")
 
     def done(self) -> None:
         extra = sorted(str(k) for k in self.raw if k not in self.used)
@@ -401,10 +403,12 @@ def parse_model(raw: Any) -> ModelIdentity | None:
         raise _bad("model identity", "name must be a string of 1 to 200 characters")
     if not isinstance(sha256, str) or len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise _bad("model identity", "sha256 must be 64 lowercase hexadecimal digits")
-    if backend is not None and (not isinstance(backend, str) or len(backend) > 1000):
+    if backend is MISSING:
+        backend = ""
+    if not isinstance(backend, str) or len(backend) > 1000:
         raise _bad("model identity", "backend must be a string of at most 1000 characters")
     f.done()
-    return ModelIdentity(name, sha256, backend or "")
+    return ModelIdentity(name, sha256, backend)
 
 
 def parse(raw: Any) -> CodecConfig:

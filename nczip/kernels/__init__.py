@@ -51,6 +51,10 @@ _SIGNATURES = {
 
 
 def _path() -> str:
+    # For tests: another build of the same sources (the baseline-only one, tests/test_vectors.py).
+    override = os.environ.get("NCZIP_KERNELS_LIBRARY")
+    if override:
+        return override
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
         candidate = os.path.join(package, "_kernels" + suffix)
