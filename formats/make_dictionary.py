@@ -21,7 +21,8 @@ MODEL = {"name": "smollm2-135m-instruct-q4_1",
 PINNED = "llama.cpp 0.3.36 SSE3 SSSE3 AVX AVX2 F16C FMA BMI2 OPENMP REPACK"
 KERNELS = "kernels 2 x86_64"
 # Words of other builds' identities (native x86 builds, GPU builds, arm64), for their headers.
-OTHER = "AVX_VNNI AVX512 AVX512_VBMI AVX512_VNNI AVX512_BF16 AMX_INT8 LLAMAFILE CUDA aarch64 NEON ARM_FMA FP16_VA DOTPROD"
+OTHER = ("AVX_VNNI AVX512 AVX512_VBMI AVX512_VNNI AVX512_BF16 AMX_INT8 LLAMAFILE CUDA aarch64 NEON ARM_FMA FP16_VA"
+         " DOTPROD")
 
 
 def canonical(obj: dict) -> str:

@@ -90,14 +90,25 @@ class _Fields:
             return value  # a retired name is refused only where that model would run: retired()
         raise _bad(self.where, f"unknown model {_short(value)} (this nczip runs {expected})")
 
-    def sub(self, key: str, parse: Callable[[Any, str], T], required: bool = False) -> T | None:
-        value = self._get(key, required)
+    def sub(self, key: str, parse: Callable[[Any, str], T]) -> T | None:
+        value = self._get(key, False)
         return None if value is MISSING else parse(value, f"{self.where}.{key}")
+
+    def required(self, key: str, parse: Callable[[Any, str], T]) -> T:
+        return parse(self._get(key, True), f"{self.where}.{key}")
 
     def done(self) -> None:
         extra = sorted(str(k) for k in self.raw if k not in self.used)
         if extra:
             raise _bad(self.where, f"unknown field {_short(extra[0])}")
+
+
+def _read(raw: Any, where: str, build: Callable[[_Fields], T]) -> T:
+    """``build`` reads an object's fields; then any field it did not read is refused."""
+    f = _Fields(raw, where)
+    out = build(f)
+    f.done()
+    return out
 
 
 def _kind(value: Any) -> str:
@@ -125,12 +136,9 @@ class BytePpm:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "BytePpm":
-        f = _Fields(raw, where)
-        name = f.name(BYTE_MODEL)
-        out = cls(f.int("max_order", 0, 7), f.float("discount", 1e-6, 1 - 1e-6), f.int("max_contexts", 1, 1 << 24),
-                  name=name)
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(name=f.name(BYTE_MODEL), max_order=f.int("max_order", 0, 7),
+                                               discount=f.float("discount", 1e-6, 1 - 1e-6),
+                                               max_contexts=f.int("max_contexts", 1, 1 << 24)))
 
 
 @dataclass(frozen=True)
@@ -143,12 +151,11 @@ class Llm:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Llm":
-        f = _Fields(raw, where)
-        name = f.name(LLM)
-        n_ctx = f.int("n_ctx", 16, 8192)
-        out = cls(n_ctx, f.int("slide", 1, n_ctx - 2), name=name)
-        f.done()
-        return out
+        def build(f: _Fields) -> Llm:
+            name, n_ctx = f.name(LLM), f.int("n_ctx", 16, 8192)
+            return cls(n_ctx, f.int("slide", 1, n_ctx - 2), name=name)
+
+        return _read(raw, where, build)
 
 
 @dataclass(frozen=True)
@@ -177,10 +184,7 @@ class Match:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Match":
-        f = _Fields(raw, where)
-        out = cls(f.int("min_length", 1, 64), f.int("max_index", 1, 1 << 24))
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(f.int("min_length", 1, 64), f.int("max_index", 1, 1 << 24)))
 
 
 @dataclass(frozen=True)
@@ -190,10 +194,7 @@ class Bias:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Bias":
-        f = _Fields(raw, where)
-        out = cls(f.float("lr", 0.0, 10.0), f.float("warmup", 0.0, 1e9, default=0.0))
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(f.float("lr", 0.0, 10.0), f.float("warmup", 0.0, 1e9, default=0.0)))
 
 
 @dataclass(frozen=True)
@@ -204,10 +205,8 @@ class MixerRates:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "MixerRates":
-        f = _Fields(raw, where)
-        out = cls(f.float("lr", 0.0, 10.0), f.float("init", -50.0, 50.0), f.float("tau_lr", 0.0, 10.0, default=0.0))
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(f.float("lr", 0.0, 10.0), f.float("init", -50.0, 50.0),
+                                               f.float("tau_lr", 0.0, 10.0, default=0.0)))
 
 
 @dataclass(frozen=True)
@@ -218,10 +217,8 @@ class Skip:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Skip":
-        f = _Fields(raw, where)
-        out = cls(f.int("warmup", 0, MAX_INT32), f.int("min_trials", 0, MAX_INT32), f.float("max_error", 0.0, 1.0))
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(f.int("warmup", 0, MAX_INT32), f.int("min_trials", 0, MAX_INT32),
+                                               f.float("max_error", 0.0, 1.0)))
 
 
 @dataclass(frozen=True)
@@ -233,11 +230,9 @@ class Phrase:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Phrase":
-        f = _Fields(raw, where)
-        out = cls(f.choice("tiling", TILINGS), f.int("levels", 1, 16), f.int("max_entries", 1, 1 << 24),
-                  f.float("theta", -1e6, 1e6, default=0.0))
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(f.choice("tiling", TILINGS), f.int("levels", 1, 16),
+                                               f.int("max_entries", 1, 1 << 24),
+                                               f.float("theta", -1e6, 1e6, default=0.0)))
 
 
 @dataclass(frozen=True)
@@ -246,10 +241,7 @@ class Floor:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Floor":
-        f = _Fields(raw, where)
-        out = cls(f.float("init", -50.0, 50.0))
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(f.float("init", -50.0, 50.0)))
 
 
 @dataclass(frozen=True)
@@ -271,13 +263,11 @@ class Ssm:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Ssm":
-        f = _Fields(raw, where)
-        name = f.name(SSM)
-        out = cls(name=name, dm=f.int("dm", 1, 256), di=f.int("di", 1, 1024), ds=f.int("ds", 1, 64), layers=f.int("layers", 1, 4),
-                  conv=f.int("conv", 1, 16), dt_rank=f.int("dt_rank", 1, 64), shortlist=f.int("shortlist", 2, 16384),
-                  block=f.int("block", 1, 256), lr=f.float("lr", 0.0, 1.0), seed=f.int("seed", 0, (1 << 32) - 1))
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(
+            name=f.name(SSM), dm=f.int("dm", 1, 256), di=f.int("di", 1, 1024), ds=f.int("ds", 1, 64),
+            layers=f.int("layers", 1, 4), conv=f.int("conv", 1, 16), dt_rank=f.int("dt_rank", 1, 64),
+            shortlist=f.int("shortlist", 2, 16384), block=f.int("block", 1, 256), lr=f.float("lr", 0.0, 1.0),
+            seed=f.int("seed", 0, (1 << 32) - 1)))
 
     def params(self) -> dict[str, Any]:
         """The constructor's keyword arguments."""
@@ -302,14 +292,11 @@ class Ensemble:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Ensemble":
-        f = _Fields(raw, where)
-        name = f.name(MIXER, missing="mixer/1")
-        out = cls(name=name, ngram=f.sub("ngram", Ngram.parse), match=f.sub("match", Match.parse), bias=f.sub("bias", Bias.parse),
-                  mixer=f.sub("mixer", MixerRates.parse), skip=f.sub("skip", Skip.parse),
-                  phrase=f.sub("phrase", Phrase.parse), ssm=f.sub("ssm", Ssm.parse),
-                  floor=f.sub("floor", Floor.parse), stage_init=f.float("stage_init", -50.0, 50.0, default=-1.5))
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(
+            name=f.name(MIXER, missing="mixer/1"), ngram=f.sub("ngram", Ngram.parse),
+            match=f.sub("match", Match.parse), bias=f.sub("bias", Bias.parse), mixer=f.sub("mixer", MixerRates.parse),
+            skip=f.sub("skip", Skip.parse), phrase=f.sub("phrase", Phrase.parse), ssm=f.sub("ssm", Ssm.parse),
+            floor=f.sub("floor", Floor.parse), stage_init=f.float("stage_init", -50.0, 50.0, default=-1.5)))
 
 
 @dataclass(frozen=True)
@@ -319,10 +306,7 @@ class NewTypes:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "NewTypes":
-        f = _Fields(raw, where)
-        out = cls(f.float("alpha", 0.0, 8.0), f.float("offset", 1e-3, 1e9))
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(f.float("alpha", 0.0, 8.0), f.float("offset", 1e-3, 1e9)))
 
 
 @dataclass(frozen=True)
@@ -336,14 +320,9 @@ class Tokens:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Tokens":
-        f = _Fields(raw, where)
-        name = f.name(COMPACT, missing="compact/1")
-        ensemble = f.sub("ensemble", Ensemble.parse, required=True)
-        new_types = f.sub("new_types", NewTypes.parse, required=True)
-        assert ensemble is not None and new_types is not None
-        out = cls(ensemble, new_types, f.sub("ssm", Ssm.parse), name=name)
-        f.done()
-        return out
+        return _read(raw, where, lambda f: cls(
+            name=f.name(COMPACT, missing="compact/1"), ensemble=f.required("ensemble", Ensemble.parse),
+            new_types=f.required("new_types", NewTypes.parse), ssm=f.sub("ssm", Ssm.parse)))
 
 
 @dataclass(frozen=True)
@@ -414,8 +393,7 @@ def parse_model(raw: Any) -> ModelIdentity | None:
 def parse(raw: Any) -> CodecConfig:
     """Validate a header's configuration (see the module docstring); raise :class:`FormatError`."""
     f = _Fields(raw, "configuration")
-    predictor = f.sub("predictor", BytePpm.parse, required=True)
-    assert predictor is not None
+    predictor = f.required("predictor", BytePpm.parse)
     # files from before the quantizer was recorded used version 1
     quantize = f.int("quantize", 1, 2, default=1)
     config = CodecConfig(predictor=predictor, zstd_level=f.int("zstd_level", 1, 22), quantize=quantize,

@@ -31,7 +31,6 @@ against torch's autograd of the same model.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
