@@ -68,20 +68,23 @@ CASES = {
     "v1-k2-level4-skip": Case(REPEATED, 4, components=("ngram", "match", "bias", "mixer", "skip")),
     "v1-k2-level4-quantizer1": Case(TEXT[62000:62300], 4, quantizer=1),
     "v1-k2-level9-ssm": Case(TEXT[63000:63300], 9, components=("ngram", "bias", "mixer", "ssm")),
+    # quantizer 3 (2^32 totals), the LLM levels' default since it was added
+    "v1-k2-level5-quantizer3": Case(TEXT[64000:64400], 5),
+    "v1-k2-level3-quantizer3": Case(TEXT[65000:68000], 3, quantizer=3),
 }
 
 
 def compress(case: Case) -> bytes:
-    saved = levels.QUANTIZER
+    saved = levels.QUANTIZER, levels.QUANTIZER_LLM
     if case.quantizer is not None:
-        levels.QUANTIZER = case.quantizer
+        levels.QUANTIZER = levels.QUANTIZER_LLM = case.quantizer
     try:
         out = io.BytesIO()
         compress_stream(io.BytesIO(case.data), out, level=case.level, chunk_size=case.chunk_size,
                         components=list(case.components) if case.components else None, tiling=case.tiling)
         return out.getvalue()
     finally:
-        levels.QUANTIZER = saved
+        levels.QUANTIZER, levels.QUANTIZER_LLM = saved
 
 
 def machine() -> str:

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .coding import RangeDecoder, RangeEncoder, table
+from .coding import PRECISIONS, RangeDecoder, RangeEncoder, table
 from .predictors import Predictor
 
 #: step(index, freqs, starts) -> the symbol at ``index`` (written or read by the step)
@@ -54,7 +54,7 @@ def code_symbols(model: Predictor, count: int, step: Step, stats: CodingStats | 
 def encode_symbols(model: Predictor, symbols: Sequence[int], stats: CodingStats | None = None,
                    progress: Progress | None = None, quantizer: int = 1) -> bytes:
     """Range-code ``symbols`` under ``model``; the decoder needs the count from elsewhere."""
-    encoder = RangeEncoder()
+    encoder = RangeEncoder(PRECISIONS[quantizer])
 
     def write(i: int, freqs: np.ndarray, starts: np.ndarray) -> int:
         s = symbols[i]
@@ -68,7 +68,7 @@ def encode_symbols(model: Predictor, symbols: Sequence[int], stats: CodingStats 
 def decode_symbols(model: Predictor, payload: bytes, count: int,
                    progress: Progress | None = None, quantizer: int = 1) -> list[int]:
     """Inverse of :func:`encode_symbols` for a fresh ``model`` built from the same spec."""
-    decoder = RangeDecoder(payload)
+    decoder = RangeDecoder(payload, PRECISIONS[quantizer])
 
     def read(i: int, freqs: np.ndarray, starts: np.ndarray) -> int:
         s = int(np.searchsorted(starts, decoder.target(), side="right")) - 1

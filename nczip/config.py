@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Callable, TypeVar
 
+from .coding.quantize import QUANTIZERS
 from .errors import FormatError
 
 T = TypeVar("T")
@@ -29,7 +30,6 @@ LLM = "llm/2"
 MIXER = "mixer/2"
 COMPACT = "compact/2"
 SSM = "ssm/3"
-QUANTIZERS = (1, 2)
 TILINGS = ("fibonacci", "period5", "none")
 # Written by earlier development versions: their log-softmax, sigmoid, Zipf prior or SSM
 # initialisation used numpy's or libm's exp/log, whose last bits differ between CPUs.
@@ -395,7 +395,7 @@ def parse(raw: Any) -> CodecConfig:
     f = _Fields(raw, "configuration")
     predictor = f.required("predictor", BytePpm.parse)
     # files from before the quantizer was recorded used version 1
-    quantize = f.int("quantize", 1, 2, default=1)
+    quantize = f.int("quantize", 1, max(QUANTIZERS), default=1)
     config = CodecConfig(predictor=predictor, zstd_level=f.int("zstd_level", 1, 22), quantize=quantize,
                          llm=f.sub("llm", Llm.parse), ensemble=f.sub("ensemble", Ensemble.parse),
                          tokens=f.sub("tokens", Tokens.parse))

@@ -95,7 +95,7 @@ NAMED = [
     (1, "tokens.ensemble.ngram.orders", [2, 2], "orders must be a list of 1 to 16 distinct integers"),
     (1, "tokens.ensemble.ngram.orders", list(range(1, 100)), "orders must be a list"),
     (1, "surprise", 1, "unknown field 'surprise'"),
-    (1, "quantize", 3, "quantize 3 out of range"),
+    (1, "quantize", 4, "quantize 4 out of range"),
     (1, "predictor.max_order", 99, "max_order 99 out of range"),
     (1, "predictor.name", "bytes-ppm/2", "unknown model 'bytes-ppm/2'"),
     (1, "tokens.ensemble.phrase", {"tiling": "penrose", "levels": 3, "max_entries": 16}, "tiling 'penrose'"),

@@ -1,9 +1,10 @@
-"""A 64-bit range coder over integer frequency tables with total 2**PRECISION.
+"""A 64-bit range coder over integer frequency tables with total 2**precision (24 or 32 bits).
 
 Why our own and not constriction's: constriction's Python API takes float probabilities and
 re-quantises them itself, so the integer table the decoder must reproduce would not be the one we
 computed. Here the coder consumes exactly the integers from :func:`nczip.coding.quantize`; with a
-64-bit range the truncation ``range >> 24`` costs less than 2**-32 of a bit per symbol, so the
+64-bit range (at least 2**56 before each symbol) the truncation ``range >> 24`` costs less than
+2**-32 of a bit per symbol, ``range >> 32`` less than 2**-24, so the
 coded size is the ideal code length of the integer table plus a few bytes of flush. The carry
 handling is LZMA's (a cached byte plus a run of pending 0xFF bytes), widened to 64 bits.
 Python integers make the arithmetic exact; a step costs about a microsecond, far below the cost
@@ -24,9 +25,10 @@ _FLUSH_BYTES = 9  # 8 bytes of low plus the cached byte
 class RangeEncoder:
     """Encodes (start, freq) intervals of a table whose total is 2**PRECISION."""
 
-    __slots__ = ("_low", "_range", "_cache", "_pending", "_out", "_first")
+    __slots__ = ("_low", "_range", "_cache", "_pending", "_out", "_first", "_precision")
 
-    def __init__(self) -> None:
+    def __init__(self, precision: int = PRECISION) -> None:
+        self._precision = precision
         self._low = 0
         self._range = _MASK64
         self._cache = 0
@@ -35,7 +37,7 @@ class RangeEncoder:
         self._first = True  # LZMA's leading byte is always 0; we do not emit it
 
     def encode(self, start: int, freq: int) -> None:
-        r = self._range >> PRECISION
+        r = self._range >> self._precision
         self._low += r * start
         self._range = r * freq
         while self._range < _TOP:
@@ -87,9 +89,10 @@ class RangeDecoder:
     here: the caller decodes a known number of symbols and verifies a checksum afterwards.
     """
 
-    __slots__ = ("_data", "_pos", "_range", "_code", "_r")
+    __slots__ = ("_data", "_pos", "_range", "_code", "_r", "_precision")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, precision: int = PRECISION) -> None:
+        self._precision = precision
         self._data = data
         self._range = _MASK64
         self._code = int.from_bytes(data[:8].ljust(8, b"\x00"), "big")
@@ -97,10 +100,10 @@ class RangeDecoder:
         self._r = 1
 
     def target(self) -> int:
-        """The value in [0, 2**PRECISION) whose interval holds the next symbol."""
-        self._r = self._range >> PRECISION
+        """The value in [0, 2**precision) whose interval holds the next symbol."""
+        self._r = self._range >> self._precision
         value = self._code // self._r
-        limit = (1 << PRECISION) - 1
+        limit = (1 << self._precision) - 1
         return value if value < limit else limit
 
     def consume(self, start: int, freq: int) -> None:
