@@ -7,6 +7,7 @@ also differ between CPUs. scripts/install_llama.py installs one fixed x86-64-v3 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,14 @@ def test_a_foreign_build_is_reported_as_tying_files_to_it():
     native = "llama.cpp 0.3.36 SSE3 AVX AVX2 AVX512 AMX_INT8 OPENMP; kernels 2 x86_64"
     assert tied_to(native) == "llama.cpp 0.3.36 SSE3 AVX AVX2 AVX512 AMX_INT8 OPENMP"
     assert tied_to("kernels 2 x86_64") is None  # no LLM: nothing to be tied to
+
+
+def test_llama_threads_wait_passively_unless_the_user_says_otherwise():
+    probe = ("import os; from nczip.predictors.llm import _import_llama; _import_llama();"
+             "print(os.environ['OMP_WAIT_POLICY'])")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert run.stdout.strip() == "PASSIVE", run.stderr
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env={**env, "OMP_WAIT_POLICY": "ACTIVE"})
+    assert run.stdout.strip() == "ACTIVE", run.stderr

@@ -38,6 +38,12 @@ def _import_llama():
     missing = missing_baseline()
     if missing:  # refuse here: the pinned build would die of an illegal instruction
         raise NczError(baseline_message(missing))
+    # The pinned build uses OpenMP, whose threads spin at barriers by default: with another
+    # process on the second core, two spinning threads fell from 67.7 to 21.1 tokens/s here, and
+    # slower still on other machines. Sleeping waits keep 34.7 under that load (51.8 idle); one
+    # thread 39-46 under load. Thread count and wait policy do not change the logits. libgomp
+    # reads this when llama.cpp loads it, so it must be set before the import; a user's setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import llama_cpp
     except ImportError:
