@@ -62,7 +62,7 @@ class _Fields:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _bad(self.where, f"{key} must be an integer, not {_kind(value)}")
         if not low <= value <= high:
-            raise _bad(self.where, f"{key} {value} out of range [{low}, {high}]")
+            raise _bad(self.where, f"{key} {_short(value)} out of range [{low}, {high}]")
         return value
 
     def float(self, key: str, low: float, high: float, default: float | None = None) -> float:
@@ -73,7 +73,7 @@ class _Fields:
             raise _bad(self.where, f"{key} must be a number, not {_kind(value)}")
         value = float(value)
         if not (math.isfinite(value) and low <= value <= high):
-            raise _bad(self.where, f"{key} {value!r} out of range [{low}, {high}]")
+            raise _bad(self.where, f"{key} {_short(value)} out of range [{low}, {high}]")
         return value
 
     def choice(self, key: str, allowed: tuple[str, ...]) -> str:
