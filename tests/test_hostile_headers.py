@@ -74,7 +74,7 @@ NAMED = [
     (3, "tokens.ssm.block", 0, "block 0 out of range"),
     (3, "tokens.ssm.shortlist", 0, "shortlist 0 out of range"),
     (3, "tokens.ssm.dm", -48, "dm -48 out of range"),
-    (3, "tokens.ssm.dm", 10 ** 4000, "dm 100000000000000000000000000000000000... out of range"),  # message stays short
+    (3, "tokens.ssm.dm", 10 ** 4000, "000... out of range [1, 256]"),  # the message quotes it shortly
     (3, "tokens.ssm.seed", -1, "seed -1 out of range"),
     (3, "tokens.ssm.dm", "48", "dm must be an integer, not a string"),
     (3, "tokens.ssm.dm", 48.0, "dm must be an integer, not float"),
