@@ -58,11 +58,9 @@ def _parts(recorded: str) -> dict[str, str]:
     return out
 
 
-def refusal(recorded: object, config: CodecConfig) -> str | None:
+def refusal(recorded: str, config: CodecConfig) -> str | None:
     """Why this machine cannot decode the token chunks of a file with backend ``recorded`` (None
-    if it can)."""
-    if not isinstance(recorded, str):
-        return "its header records no backend identity"
+    if it can); ``recorded`` comes validated from :func:`nczip.config.parse_model`."""
     have = _parts(recorded)
     if "kernels" not in have:
         old = next((p for p in have.values() if p.startswith("nczip-kernels/")), None)
@@ -83,12 +81,10 @@ def refusal(recorded: object, config: CodecConfig) -> str | None:
     return None
 
 
-def tied_to(recorded: object) -> str | None:
+def tied_to(recorded: str) -> str | None:
     """For ``info``: the llama.cpp build a file depends on when it is not nczip's pinned one."""
     from .llama_build import is_pinned
 
-    if not isinstance(recorded, str):
-        return None
     part = _parts(recorded).get("llama.cpp")
     if part is None:
         return None

@@ -166,15 +166,15 @@ class Ngram:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Ngram":
-        f = _Fields(raw, where)
-        orders = f._get("orders", True)
-        if (not isinstance(orders, list) or not 1 <= len(orders) <= 16
-                or any(isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 64 for k in orders)
-                or len(set(orders)) != len(orders)):
-            raise _bad(where, "orders must be a list of 1 to 16 distinct integers in [1, 64]")
-        out = cls(tuple(sorted(orders)), f.int("max_contexts", 1, 1 << 24), f.int("max_followers", 1, 1024))
-        f.done()
-        return out
+        def build(f: _Fields) -> Ngram:
+            orders = f._get("orders", True)
+            if (not isinstance(orders, list) or not 1 <= len(orders) <= 16
+                    or any(isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 64 for k in orders)
+                    or len(set(orders)) != len(orders)):
+                raise _bad(where, "orders must be a list of 1 to 16 distinct integers in [1, 64]")
+            return cls(tuple(sorted(orders)), f.int("max_contexts", 1, 1 << 24), f.int("max_followers", 1, 1024))
+
+        return _read(raw, where, build)
 
 
 @dataclass(frozen=True)
@@ -345,7 +345,7 @@ class CodecConfig:
 
         Checked before the first token chunk is decoded, not when the header is read: a file of a
         retired version whose chunks all went to the byte model, zstd or storage still decodes."""
-        names = [self.llm.name if self.llm else None, self.ensemble.name if self.ensemble else None]
+        names = [self.llm.name if self.llm else None]
         for ensemble in (self.ensemble, self.tokens.ensemble if self.tokens else None):
             if ensemble is not None:
                 names += [ensemble.name, ensemble.ssm.name if ensemble.ssm else None]

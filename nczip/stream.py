@@ -188,7 +188,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
     for header in _members(src):
         summary.headers.append(header)
         config = parse_config(header.config)
-        parse_model(header.model)
+        model = parse_model(header.model)
         digest = hashlib.sha256()
         length = chunks = 0
         trailer: list[Trailer] = []
@@ -207,7 +207,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
                     # Up front, in this process, before any worker spends time on the chunk (the
                     # job is pickled per chunk, so workers get the resolved runtime).
                     check_token_chunk(item, config, index)
-                    reason = backend.refusal(header.model.get("backend"), config)
+                    reason = backend.refusal(model.backend if model else "", config)
                     if reason:
                         raise FormatError(f"cannot decode this file here: {reason}")
                     job.runtime = _runtime(header.model, workers, model_path)

@@ -15,16 +15,23 @@
 
 NC_HOT double nc_dot(const double *a, const double *b, int64_t n) { return nc_sum16(a, b, n); }
 
-/* out = softmax(tau * L); returns the largest probability. */
-NC_HOT double nc_softmax(const double *L, int64_t n, double tau, double *out) {
-    double m[4] = {-1e308, -1e308, -1e308, -1e308}; /* lanes, so that the max vectorises */
+/* The largest of x[0..n), in four lanes so that it vectorises (a max is exact in any order). */
+NC_INLINE double nc_max4(const double *x, int64_t n) {
+    double m[4] = {-1e308, -1e308, -1e308, -1e308};
     int64_t i = 0;
-    for (; i < n; i++) out[i] = tau * L[i];
-    for (i = 0; i + 4 <= n; i += 4)
-        for (int q = 0; q < 4; q++) m[q] = out[i + q] > m[q] ? out[i + q] : m[q];
-    for (int q = 0; i < n; i++, q++) m[q] = out[i] > m[q] ? out[i] : m[q];
+    for (; i + 4 <= n; i += 4)
+        for (int q = 0; q < 4; q++) m[q] = x[i + q] > m[q] ? x[i + q] : m[q];
+    for (int q = 0; i < n; i++, q++) m[q] = x[i] > m[q] ? x[i] : m[q];
     double mx = m[0];
     for (int q = 1; q < 4; q++) mx = m[q] > mx ? m[q] : mx;
+    return mx;
+}
+
+/* out = softmax(tau * L); returns the largest probability. */
+NC_HOT double nc_softmax(const double *L, int64_t n, double tau, double *out) {
+    int64_t i;
+    for (i = 0; i < n; i++) out[i] = tau * L[i];
+    double mx = nc_max4(out, n);
     for (i = 0; i < n; i++) out[i] = nc_exp(out[i] - mx);
     double total = nc_sum16(out, NULL, n);
     double inv = 1.0 / total; /* a multiply per element: a divide costs several times more */
@@ -105,14 +112,9 @@ NC_HOT double nc_quantize(const double *p, int64_t n, int version, int64_t *freq
  * Why here and not numpy: numpy's exp picks an implementation by CPU (an AVX-512 one, else
  * libm's), so the LLM levels' floats would depend on the machine; returns the log normaliser. */
 NC_HOT double nc_log_softmax_f32(const float *L, int64_t n, const uint8_t *codable, double *out) {
-    double m[4] = {-1e308, -1e308, -1e308, -1e308};
-    int64_t i = 0;
+    int64_t i;
     for (i = 0; i < n; i++) out[i] = (double)L[i];
-    for (i = 0; i + 4 <= n; i += 4)
-        for (int q = 0; q < 4; q++) m[q] = out[i + q] > m[q] ? out[i + q] : m[q];
-    for (int q = 0; i < n; i++, q++) m[q] = out[i] > m[q] ? out[i] : m[q];
-    double mx = m[0];
-    for (int q = 1; q < 4; q++) mx = m[q] > mx ? m[q] : mx;
+    double mx = nc_max4(out, n);
     double *e = out; /* exp(L - max) first, then overwritten with the result */
     for (i = 0; i < n; i++) e[i] = nc_exp(e[i] - mx);
     double norm = mx + nc_log(nc_sum16(e, NULL, n));
