@@ -13,10 +13,10 @@ from typing import Any
 
 import zstandard
 
-from .codec import CodingStats, Progress, decode_symbols, encode_symbols
+from .codec import Before, CodingStats, Progress, decode_lanes, decode_symbols, encode_lanes, encode_symbols
 from .container import METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS, METHOD_ZSTD, ChunkFrame
 from .errors import FormatError, NczError
-from .config import CodecConfig
+from .config import CodecConfig, Ensemble
 from .predictors import build_predictor
 
 # zstd at level 3 shrinking a chunk of at least _NOISE_MIN bytes by less than this fraction marks
@@ -27,6 +27,9 @@ _NOISE_MIN = 4096
 # A chunk with more than this fraction of its bytes outside round-tripping text goes to the byte
 # model instead of the LLM.
 _MAX_RAW_FRACTION = 0.5
+# The shortest lane worth its own LLM window: each lane starts with an empty context, whose first
+# tokens cost more (measured: docs/lanes.md).
+MIN_LANE_BYTES = 16384
 
 
 @dataclass
@@ -91,61 +94,92 @@ class _TokenCoder:
         self.load_seconds = time.monotonic() - started
         self.pieces = self.model.pieces()
 
-    def predictor(self, allow_escape: bool):
-        byte_model = build_predictor(self.config.predictor)
+    @property
+    def max_lanes(self) -> int:
+        """Lanes a chunk may be cut into; above 1 the payload records each lane's symbol count."""
+        return self.config.llm.lanes if self.config.llm is not None else 1
+
+    def predictors(self, allow_escape: bool, lanes: int) -> tuple[list[Any], Before | None, Any]:
+        """One predictor per lane, the step hook that evaluates their LLM lanes together, and
+        what to close afterwards."""
         if self.config.llm is None:
             from .predictors.compact import CompactTokenModel
 
             assert self.config.tokens is not None
-            return CompactTokenModel(self.model.codable(), byte_model, allow_escape, self.config.tokens)
-        from .predictors.llm import LlmPredictor
+            return [CompactTokenModel(self.model.codable(), build_predictor(self.config.predictor), allow_escape,
+                                      self.config.tokens)], None, None
+        from .predictors.llm import LlmContext
+        from .predictors.mixer import TokenMixer
         from .predictors.tokenstream import TokenStreamModel
 
-        llm = LlmPredictor(self.model, n_ctx=self.config.llm.n_ctx, slide=self.config.llm.slide,
-                           threads=self.runtime.threads)
-        return TokenStreamModel(llm, byte_model, self.pieces, allow_escape, self.config.ensemble)
+        llm = self.config.llm
+        context = LlmContext(self.model, n_ctx=llm.n_ctx, slide=llm.slide, threads=self.runtime.threads,
+                             lanes=lanes)
+        first = TokenMixer(context.codable, self.config.ensemble or Ensemble())
+        mixers = [first] + [first.sibling() if llm.shared else TokenMixer(context.codable, first.config)
+                            for _ in range(lanes - 1)]
+        models = [TokenStreamModel(context.lanes[i], build_predictor(self.config.predictor), self.pieces,
+                                   allow_escape, mixer=mixers[i]) for i in range(lanes)]
 
-    @staticmethod
-    def _close(model: Any) -> None:
-        llm = getattr(model, "llm", None)
-        if llm is not None:
-            llm.close()
+        def before(live: list[int]) -> None:  # one llama_decode for every lane that needs the LLM now
+            context.evaluate([lane for lane in live if models[lane].needs_llm()])
+
+        return models, before, context
 
     def encode(self, data: bytes, progress: Progress | None) -> tuple[bytes, CodingStats, int] | None:
-        from .tokens import raw_fraction, segment, to_compact_symbols, to_symbols
+        from .tokens import cut_lanes, raw_fraction, segment, to_compact_symbols, to_symbols
 
-        segments = segment(data, self.model.tokenize, self.pieces)
-        if raw_fraction(segments) > _MAX_RAW_FRACTION:
+        parts = cut_lanes(data, self.max_lanes, MIN_LANE_BYTES) if self.max_lanes > 1 else [data]
+        segments = [segment(part, self.model.tokenize, self.pieces) for part in parts]
+        if raw_fraction([seg for lane in segments for seg in lane]) > _MAX_RAW_FRACTION:
             return None
-        symbols = to_symbols(segments, self.model.n_vocab) if self.uses_llm else to_compact_symbols(segments)
-        allow_escape = any(s.tokens is None for s in segments)
-        model = self.predictor(allow_escape)
+        if self.uses_llm:
+            lanes = [to_symbols(lane, self.model.n_vocab) for lane in segments]
+        else:
+            lanes = [to_compact_symbols(lane) for lane in segments]
+        allow_escape = any(seg.tokens is None for lane in segments for seg in lane)
+        models, before, context = self.predictors(allow_escape, len(lanes))
         stats = CodingStats()
+        count = sum(len(symbols) for symbols in lanes)
         try:
-            coded = encode_symbols(model, symbols, stats, _scaled(progress, len(data) / max(1, len(symbols))),
-                                   self.config.quantize)
+            coded = encode_lanes(models, lanes, stats, _scaled(progress, len(data) / max(1, count)),
+                                 self.config.quantize, before)
         finally:
-            self._close(model)
-        head = _varint(int(allow_escape)) + _varint(len(symbols))
-        return head + coded, stats, model.tokens
+            if context is not None:
+                context.close()
+        head = _varint(int(allow_escape))
+        if self.max_lanes > 1:
+            head += _varint(len(lanes))
+        head += b"".join(_varint(len(symbols)) for symbols in lanes)
+        return head + coded, stats, sum(model.tokens for model in models)
 
     def decode(self, payload: bytes, original_length: int, progress: Progress | None) -> bytes:
         from .tokens import from_compact_symbols, from_symbols
 
         flags, pos = _read_varint(payload, 0)
-        count, pos = _read_varint(payload, pos)
-        if flags > 1 or count > 3 * original_length + 16:
+        n_lanes = 1
+        if self.max_lanes > 1:
+            n_lanes, pos = _read_varint(payload, pos)
+            if not 1 <= n_lanes <= self.max_lanes:
+                raise FormatError("corrupt token chunk header")
+        counts = []
+        for _ in range(n_lanes):
+            count, pos = _read_varint(payload, pos)
+            counts.append(count)
+        if flags > 1 or sum(counts) > 3 * original_length + 16 or (n_lanes > 1 and 0 in counts):
             raise FormatError("corrupt token chunk header")
-        model = self.predictor(bool(flags))
+        models, before, context = self.predictors(bool(flags), n_lanes)
         try:
-            symbols = decode_symbols(model, payload[pos:], count,
-                                     _scaled(progress, original_length / max(1, count)), self.config.quantize)
+            lanes = decode_lanes(models, payload[pos:], counts,
+                                 _scaled(progress, original_length / max(1, sum(counts))), self.config.quantize,
+                                 before)
         finally:
-            self._close(model)
+            if context is not None:
+                context.close()
         try:
             if self.uses_llm:
-                return from_symbols(symbols, self.model.n_vocab, self.pieces)
-            return from_compact_symbols(symbols, self.pieces)
+                return b"".join(from_symbols(symbols, self.model.n_vocab, self.pieces) for symbols in lanes)
+            return from_compact_symbols(lanes[0], self.pieces)
         except (ValueError, IndexError):
             raise FormatError("corrupt token chunk") from None
 

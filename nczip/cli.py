@@ -24,7 +24,7 @@ from typing import BinaryIO, Callable, Iterator
 import click
 
 from . import __version__, backend
-from .config import CodecConfig, Ensemble
+from .config import MAX_LANES, CodecConfig, Ensemble
 from .config import parse as parse_config
 from .config import parse_model
 from .errors import NczError
@@ -125,6 +125,9 @@ def _level_options(func: Callable) -> Callable:
               help="Expert: online model components, comma-separated from ngram, match, bias, mixer,"
                    " skip (levels 4-9), ssm and floor (all levels); 'none' for the LLM or the type counts"
                    " alone (default: ngram,bias,mixer; plus floor at levels 1-3 and ssm at 2-3).")
+@click.option("--lanes", type=click.IntRange(1, MAX_LANES),
+              help="Expert: at levels 4-9, the most lanes (LLM sequences coded in lockstep) per chunk"
+                   " (default 16; 1 codes each chunk as one sequence).")
 @click.option("--tiling", type=click.Choice(["fibonacci", "period5", "none"]),
               help="Expert: tiling of the phrase hierarchy (switches the phrase predictor on; recorded in"
                    " the file, so decompression needs no flag).")
@@ -132,18 +135,23 @@ def _level_options(func: Callable) -> Callable:
               help="Write the run's figures as JSON to this file (for the bench; the last input's).")
 def compress(files: tuple[str, ...], output: str | None, to_stdout: bool, force: bool, keep: bool,
              remove: bool, quiet: bool, verbose: bool, threads: int, model_path: str | None, level: int,
-             chunk_size: int | None, components: str | None, tiling: str | None,
+             chunk_size: int | None, components: str | None, lanes: int | None, tiling: str | None,
              stats_json: str | None) -> None:
     """Compress FILES (or stdin) to FILE.ncz."""
     chosen = None if components is None else [c for c in components.split(",") if c and c != "none"]
     try:
-        level_config(level, chosen, tiling)
+        raw_config = level_config(level, chosen, tiling, lanes)[0]
     except ValueError as exc:
         raise click.UsageError(f"--with: {exc}") from None
+    try:
+        parse_config(raw_config)
+    except NczError as exc:  # e.g. more lanes than the level's window allows
+        raise click.UsageError(str(exc)) from None
 
     def work(src: BinaryIO, dst: BinaryIO, progress: ProgressLine) -> Summary:
         summary = compress_stream(src, dst, level=level, threads=threads, chunk_size=chunk_size,
-                                  progress=progress, model_path=model_path, components=chosen, tiling=tiling)
+                                  progress=progress, model_path=model_path, components=chosen, tiling=tiling,
+                                  lanes=lanes)
         if stats_json:
             with open(stats_json, "w") as out:
                 json.dump({name: getattr(summary, name) for name in _STATS_FIELDS}, out)

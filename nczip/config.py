@@ -35,6 +35,10 @@ TILINGS = ("fibonacci", "period5", "none")
 # initialisation used numpy's or libm's exp/log, whose last bits differ between CPUs.
 RETIRED = {"llm/1": LLM, "mixer/1": MIXER, "compact/1": COMPACT, "ssm/1": SSM, "ssm/2": SSM}
 MAX_INT32 = (1 << 31) - 1
+# Lanes per chunk, and their KV windows in all: each lane's window is allocated up front (~23 KB a
+# token for SmolLM2-135M), so 2^17 tokens bounds what a header can make a decoder allocate (~3 GB).
+MAX_LANES = 256
+MAX_LANE_TOKENS = 1 << 17
 MISSING: Any = object()  # an optional field that is absent
 
 
@@ -74,6 +78,14 @@ class _Fields:
         value = float(value)
         if not (math.isfinite(value) and low <= value <= high):
             raise _bad(self.where, f"{key} {_short(value)} out of range [{low}, {high}]")
+        return value
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self._get(key, False)
+        if value is MISSING:
+            return default
+        if not isinstance(value, bool):
+            raise _bad(self.where, f"{key} must be true or false, not {_kind(value)}")
         return value
 
     def choice(self, key: str, allowed: tuple[str, ...]) -> str:
@@ -143,17 +155,23 @@ class BytePpm:
 
 @dataclass(frozen=True)
 class Llm:
-    """The LLM's context window and slide (:mod:`nczip.predictors.llm`)."""
+    """The LLM's context window and slide per lane, the most lanes a chunk is cut into, and whether
+    the lanes share their online models (:mod:`nczip.predictors.llm`). Files from before lanes
+    had one."""
 
     n_ctx: int
     slide: int
+    lanes: int = 1
+    shared: bool = True
     name: str = LLM
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "Llm":
         def build(f: _Fields) -> Llm:
             name, n_ctx = f.name(LLM), f.int("n_ctx", 16, 8192)
-            return cls(n_ctx, f.int("slide", 1, n_ctx - 2), name=name)
+            slide = f.int("slide", 1, n_ctx - 2)
+            lanes = f.int("lanes", 1, min(MAX_LANES, MAX_LANE_TOKENS // n_ctx), default=1)
+            return cls(n_ctx, slide, lanes=lanes, shared=f.bool("shared", True), name=name)
 
         return _read(raw, where, build)
 

@@ -51,6 +51,11 @@ _LLM_LEVELS = {
     9: (2048, 256),
 }
 LLM_CHUNK_SIZE = 1 << 20
+# Lanes per LLM chunk (nczip/predictors/llm.py: one llama.cpp context, one sequence per lane, one
+# token of every lane per llama_decode): measured in docs/lanes.md.
+LLM_LANES = 16
+# Lanes share their online models (n-gram tables, mixing weights, bias head): docs/lanes.md.
+LLM_SHARED = True
 
 # The online token models mixed with the LLM (nczip/predictors/mixer.py): every component's
 # parameters, and which are on by default. Measured with `python -m bench.ensemble` (README):
@@ -92,11 +97,12 @@ def uses_llm(level: int) -> bool:
 
 
 def level_config(level: int, components: tuple[str, ...] | list[str] | None = None,
-                 tiling: str | None = None) -> tuple[dict[str, Any], int]:
+                 tiling: str | None = None, lanes: int | None = None) -> tuple[dict[str, Any], int]:
     """Return ``(codec configuration, default chunk size)`` for a level.
 
     ``components`` overrides which ensemble components the level uses (ablation, experts); at the
     fast levels ``ssm`` is one of them. ``tiling`` switches the phrase hierarchy on with that tiling.
+    ``lanes`` overrides the LLM levels' most lanes per chunk (ignored at the fast levels).
     """
     if not MIN_LEVEL <= level <= MAX_LEVEL:
         raise ValueError(f"level must be between {MIN_LEVEL} and {MAX_LEVEL}")
@@ -108,7 +114,8 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
     }
     if uses_llm(level):
         n_ctx, slide = _LLM_LEVELS[level]
-        config["llm"] = {"name": names.LLM, "n_ctx": n_ctx, "slide": slide}
+        config["llm"] = {"name": names.LLM, "n_ctx": n_ctx, "slide": slide, "lanes": lanes or LLM_LANES,
+                         "shared": LLM_SHARED}
         config["ensemble"] = ensemble_config(ENSEMBLE_DEFAULT if components is None else components)
         _set_tiling(config["ensemble"], tiling)
     else:

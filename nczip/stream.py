@@ -118,15 +118,15 @@ def _runtime(model_identity: dict, workers: int, model_path: str | None) -> Runt
 def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, threads: int = 1,
                     chunk_size: int | None = None, progress: ProgressLine | None = None,
                     model_path: str | None = None, components: list[str] | None = None,
-                    tiling: str | None = None) -> Summary:
+                    tiling: str | None = None, lanes: int | None = None) -> Summary:
     """Compress everything readable from ``src`` into one container written to ``dst``.
 
     LLM levels use ``model_path`` (any GGUF) or the registry's default model, mixed with the
     online models named in ``components`` (default: the level's); ``tiling`` switches the phrase
-    hierarchy on with that tiling.
+    hierarchy on with that tiling; ``lanes`` caps the LLM lanes per chunk (default: the level's).
     """
     started = time.monotonic()
-    raw_config, default_chunk = level_config(level, components, tiling)
+    raw_config, default_chunk = level_config(level, components, tiling, lanes)
     config = parse_config(raw_config)  # what a decoder will parse, so whatever is written decodes
     model = from_path(model_path) if model_path else default_model()
     identity = {**model.identity(), "backend": backend.identity(config)}

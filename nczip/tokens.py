@@ -98,6 +98,27 @@ def segment(data: bytes, tokenize: Callable[[bytes], list[int]], pieces: Sequenc
     return out
 
 
+def cut_lanes(data: bytes, lanes: int, min_bytes: int) -> list[bytes]:
+    """Cut ``data`` into at most ``lanes`` contiguous parts of at least ``min_bytes`` (roughly
+    equal), each cut moved just past the next newline, or else the next space, within 1 KiB.
+
+    Any cut decodes correctly (each lane is tokenised and coded on its own and the lanes are
+    concatenated); cutting between lines keeps words and UTF-8 sequences whole, so each lane
+    tokenises as the whole text would.
+    """
+    n = max(1, min(lanes, len(data) // max(1, min_bytes)))
+    cuts = [0]
+    for i in range(1, n):
+        target = max(cuts[-1], len(data) * i // n)
+        window = data[target:target + 1024]
+        at = window.find(b"\n")
+        if at < 0:
+            at = window.find(b" ")
+        cuts.append(target + at + 1 if at >= 0 else target)
+    cuts.append(len(data))
+    return [data[a:b] for a, b in zip(cuts, cuts[1:]) if b > a] or [data]
+
+
 def raw_fraction(segments: list[Segment]) -> float:
     """Share of the chunk's bytes that could not be tokenised exactly."""
     total = sum(seg.size for seg in segments)

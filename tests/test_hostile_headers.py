@@ -102,6 +102,11 @@ NAMED = [
     (1, "tokens.ensemble.phrase", {"tiling": "penrose", "levels": 3, "max_entries": 16}, "tiling 'penrose'"),
     (1, "tokens.name", "compact/1", "compact/1 model was written by an earlier development version"),
     (4, "ensemble.name", "mixer/7", "unknown model 'mixer/7'"),
+    # lanes: each is a KV window allocated up front, so lanes x n_ctx is bounded (2^17 tokens)
+    (4, "llm.lanes", 0, "lanes 0 out of range"),
+    (4, "llm.lanes", 100000, "lanes 100000 out of range [1, 256]"),
+    (4, "llm", {"name": "llm/2", "n_ctx": 8192, "slide": 64, "lanes": 17}, "lanes 17 out of range [1, 16]"),
+    (4, "llm.shared", 1, "shared must be true or false, not int"),
 ]
 
 

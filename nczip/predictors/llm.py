@@ -125,44 +125,50 @@ class LlamaModel:
         return list(buf[:n])
 
 
-class LlmPredictor:
-    """Next-token log-probabilities for one chunk: its own context and KV cache.
+class LlmContext:
+    """One llama.cpp context holding a chunk's lanes: ``lanes`` sequences with their own KV windows.
 
-    ``update`` only queues the token; ``predict`` evaluates what is queued. Normally that is one
-    token per call; after the mixer skipped the LLM for some tokens it is a batch of them, with
-    logits for the last one only. The decoder queues the same tokens, so it evaluates the very
-    same batches at the very same positions.
+    ``LlmLane.update`` only queues a token; :meth:`evaluate` runs what the given lanes have
+    queued in as few ``llama_decode`` calls as it can, one batch carrying every lane, with logits
+    for each lane's last token only. Normally that is one token per lane per call (lockstep);
+    after the mixer skipped the LLM for some tokens a lane brings several. The decoder queues the
+    same tokens and evaluates the same lanes at the same steps, so it runs the very same batches
+    at the very same positions; each sequence's logits in such a batch were bit-identical to
+    running it alone (pinned by tests/test_llm.py), but only the identical schedule is relied on.
+
+    Each lane's KV window is its own (``kv_unified`` off, ``n_ctx`` per lane) and slides on its
+    own: keep the BOS token, drop the ``slide`` oldest after it, shift the rest left.
     """
 
-    NAME = "llm/2"  # llm/1 took the log-softmax with numpy
     MAX_BATCH = 64
 
-    def __init__(self, model: LlamaModel, n_ctx: int = 2048, slide: int = 512, threads: int = 1) -> None:
-        if not 16 <= n_ctx <= 32768 or not 1 <= slide < n_ctx - 1:
+    def __init__(self, model: LlamaModel, n_ctx: int = 2048, slide: int = 512, threads: int = 1,
+                 lanes: int = 1) -> None:
+        if not 16 <= n_ctx <= 32768 or not 1 <= slide < n_ctx - 1 or not 1 <= lanes <= 1024:
             raise ValueError("bad LLM context configuration")
         llama = model.llama
         self.model = model
-        self.alphabet_size = model.n_vocab
         self.n_ctx = n_ctx
         self.slide = slide
-        self.n_batch = min(self.MAX_BATCH, slide)
+        self.n_lanes = lanes
+        self.n_batch = max(min(self.MAX_BATCH, slide), lanes)
         params = llama.llama_context_default_params()
-        params.n_ctx = n_ctx
+        params.n_ctx = n_ctx * lanes
         params.n_batch = params.n_ubatch = self.n_batch
-        params.n_seq_max = 1
+        params.n_seq_max = lanes
+        if lanes > 1:
+            params.kv_unified = False  # one KV stream (and window) per lane
         params.n_threads = params.n_threads_batch = max(1, threads)
         self._ctx = llama.llama_init_from_model(model.handle, params)
         if not self._ctx:
             raise NczError("cannot create a llama.cpp context")
         self._mem = llama.llama_get_memory(self._ctx)
-        self._batch = llama.llama_batch_init(self.n_batch, 0, 1)
-        self._pos = 0
-        self._pending: list[int] = [model.bos]
-        self._log_probs: np.ndarray | None = None
-        self.slides = 0
-        self.evaluations = 0  # llama_decode calls
+        self._batch = llama.llama_batch_init(self.n_batch, 0, lanes)
         self.codable = model.codable()
         self._codable_u8 = self.codable.astype(np.uint8)
+        self.lanes = [LlmLane(self, i) for i in range(lanes)]
+        self.slides = 0
+        self.evaluations = 0  # llama_decode calls
 
     def close(self) -> None:
         if self._ctx:
@@ -173,51 +179,98 @@ class LlmPredictor:
     def __del__(self) -> None:
         self.close()
 
-    def _slide_window(self) -> None:
+    def _slide_window(self, lane: "LlmLane") -> None:
         llama = self.model.llama
         start, end = 1, 1 + self.slide
-        llama.llama_memory_seq_rm(self._mem, 0, start, end)
-        llama.llama_memory_seq_add(self._mem, 0, end, -1, -self.slide)
-        self._pos -= self.slide
+        llama.llama_memory_seq_rm(self._mem, lane.index, start, end)
+        llama.llama_memory_seq_add(self._mem, lane.index, end, -1, -self.slide)
+        lane.pos -= self.slide
         self.slides += 1
 
-    def _decode(self, tokens: list[int]) -> None:
-        """Evaluate ``tokens`` in one call (at most ``n_batch``), logits for the last one only."""
-        if self._pos + len(tokens) > self.n_ctx:
-            self._slide_window()
+    def evaluate(self, indices: list[int]) -> None:
+        """Evaluate the queued tokens of the lanes ``indices`` (in that order), in one batch per
+        round; each round takes up to ``n_batch // lanes`` tokens from each lane still queued."""
+        queued = [self.lanes[i] for i in indices if self.lanes[i].pending]
+        llama = self.model.llama
         b = self._batch
-        b.n_tokens = len(tokens)
-        for i, token in enumerate(tokens):
-            b.token[i] = token
-            b.pos[i] = self._pos + i
-            b.n_seq_id[i] = 1
-            b.seq_id[i][0] = 0
-            b.logits[i] = i == len(tokens) - 1
-        status = self.model.llama.llama_decode(self._ctx, b)
-        if status != 0:
-            raise NczError(f"llama_decode failed ({status})")
-        self._pos += len(tokens)
-        self.evaluations += 1
+        while queued:
+            cap = max(1, self.n_batch // len(queued))
+            n = 0
+            last: list[tuple[LlmLane, int]] = []
+            for lane in queued:
+                tokens = lane.pending[:cap]
+                del lane.pending[:cap]
+                if lane.pos + len(tokens) > self.n_ctx:
+                    self._slide_window(lane)
+                for i, token in enumerate(tokens):
+                    b.token[n] = token
+                    b.pos[n] = lane.pos + i
+                    b.n_seq_id[n] = 1
+                    b.seq_id[n][0] = lane.index
+                    b.logits[n] = i == len(tokens) - 1  # as every round did in llm/2's first files
+                    n += 1
+                lane.pos += len(tokens)
+                if not lane.pending:
+                    last.append((lane, n - 1))
+            b.n_tokens = n
+            status = llama.llama_decode(self._ctx, b)
+            if status != 0:
+                raise NczError(f"llama_decode failed ({status})")
+            self.evaluations += 1
+            for lane, row in last:  # the logits are overwritten by the next decode: take them now
+                logits = llama.llama_get_logits_ith(self._ctx, row)
+                if not logits:
+                    raise NczError("llama.cpp returned no logits")
+                out = np.empty(self.model.n_vocab)  # a new array: the mixer keeps the last one
+                kernels.lib().nc_log_softmax_f32(ctypes.cast(logits, ctypes.c_void_p).value, self.model.n_vocab,
+                                                 kernels.ptr(self._codable_u8), kernels.ptr(out))
+                lane.log_probs = out
+            queued = [lane for lane in queued if lane.pending]
+
+
+class LlmLane:
+    """Next-token log-probabilities for one lane (one sequence) of an :class:`LlmContext`."""
+
+    NAME = "llm/2"  # llm/1 took the log-softmax with numpy
+
+    def __init__(self, context: LlmContext, index: int) -> None:
+        self.context = context
+        self.index = index
+        self.alphabet_size = context.model.n_vocab
+        self.codable = context.codable
+        self.pos = 0
+        self.pending: list[int] = [context.model.bos]
+        self.log_probs: np.ndarray | None = None
+
+    @property
+    def evaluations(self) -> int:
+        return self.context.evaluations
+
+    @property
+    def slides(self) -> int:
+        return self.context.slides
 
     def predict(self) -> np.ndarray:
-        """Log-probabilities (float64) of the next token; impossible tokens get -1e30."""
-        if self._pending:
-            pending = self._pending
-            for start in range(0, len(pending), self.n_batch):
-                self._decode(pending[start:start + self.n_batch])
-            self._pending = []
-            logits = self.model.llama.llama_get_logits_ith(self._ctx, -1)
-            if not logits:
-                raise NczError("llama.cpp returned no logits")
-            out = np.empty(self.alphabet_size)  # a new array: the mixer keeps the last one
-            kernels.lib().nc_log_softmax_f32(ctypes.cast(logits, ctypes.c_void_p).value, self.alphabet_size,
-                                             kernels.ptr(self._codable_u8), kernels.ptr(out))
-            self._log_probs = out
-        assert self._log_probs is not None
-        return self._log_probs
+        """Log-probabilities (float64) of the next token; impossible tokens get -1e30. Evaluates
+        this lane alone if the schedule did not evaluate it with the others."""
+        if self.pending:
+            self.context.evaluate([self.index])
+        assert self.log_probs is not None
+        return self.log_probs
 
     def update(self, symbol: int) -> None:
-        self._pending.append(symbol)
+        self.pending.append(symbol)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+class LlmPredictor(LlmLane):
+    """A one-lane context of its own: the single-sequence predictor (benches, tests)."""
+
+    def __init__(self, model: LlamaModel, n_ctx: int = 2048, slide: int = 512, threads: int = 1) -> None:
+        super().__init__(LlmContext(model, n_ctx, slide, threads, 1), 0)
+        self.context.lanes[0] = self
 
 
 def threads_per_worker(workers: int) -> int:

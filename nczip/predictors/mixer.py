@@ -130,6 +130,24 @@ class TokenMixer:
         self._proposal: tuple[int, int] | None = None  # (token, bucket) proposed for this step
         self._trace: dict[str, Any] = {}
 
+    def sibling(self) -> "TokenMixer":
+        """A mixer for another lane of the same chunk (:class:`~nczip.predictors.llm.LlmContext`).
+
+        It has its own context (token histories, match model, phrases, SSM, temperature, working
+        buffers) and this mixer's learned state: n-gram tables, mixing weights, bias head, unigram
+        counts and skip statistics. Lanes are updated one after another in a fixed order, so the
+        shared state evolves identically in both directions, and every lane learns from the whole
+        chunk instead of from its own share of it.
+        """
+        other = TokenMixer(self.codable, self.config)
+        other.ngram = self.ngram.sharing() if self.ngram is not None else None
+        other.theta, other.phi, other.psi, other.sigma, other.upsilon = \
+            self.theta, self.phi, self.psi, self.sigma, self.upsilon
+        other._tables = self._tables
+        other.exp_bias, other._p_exp_bias = self.exp_bias, self._p_exp_bias
+        other.unigram, other.skip_stats = self.unigram, self.skip_stats
+        return other
+
     # -- the confidence skip -------------------------------------------------------------------
     def _propose(self) -> tuple[int, int] | None:
         """A cheap model's confident guess for the next token, with its evidence bucket.

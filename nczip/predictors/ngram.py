@@ -52,6 +52,13 @@ class NgramModel:
         self._keys: list[int] = []  # hashes of the current contexts, one per order (computed once)
         self._keys_at = -1  # number of tokens seen when _keys was computed
 
+    def sharing(self) -> "NgramModel":
+        """A model for another lane of the chunk: these tables (each lane's tokens count for all),
+        its own context."""
+        other = NgramModel(self.orders, self.max_contexts, self.max_followers)
+        other._tables = self._tables
+        return other
+
     def _context_keys(self) -> list[int]:
         h = self._history
         if self._keys_at != self._seen:

@@ -12,7 +12,7 @@ import numpy as np
 from ..config import Ensemble
 from ..tokens import SymbolMode
 from .bytecontext import ByteContextModel
-from .llm import LlmPredictor
+from .llm import LlmLane
 from .mixer import TokenMixer
 
 _UNIFORM_256 = np.full(256, 1.0 / 256.0)
@@ -50,10 +50,10 @@ class RawSpans:
 class TokenStreamModel:
     """Composite predictor whose alphabet depends on the mode (vocabulary + escape, or bytes)."""
 
-    def __init__(self, llm: LlmPredictor, byte_model: ByteContextModel, pieces: list[bytes],
-                 allow_escape: bool, ensemble: Ensemble | None = None) -> None:
+    def __init__(self, llm: LlmLane, byte_model: ByteContextModel, pieces: list[bytes],
+                 allow_escape: bool, ensemble: Ensemble | None = None, mixer: TokenMixer | None = None) -> None:
         self.llm = llm
-        self.mixer = TokenMixer(llm.codable, ensemble or Ensemble())
+        self.mixer = mixer or TokenMixer(llm.codable, ensemble or Ensemble())
         self.byte_model = byte_model
         self.raw = RawSpans(byte_model)
         self.pieces = pieces
@@ -63,10 +63,21 @@ class TokenStreamModel:
         self._escapes = 0
         self._token_steps = 0
         self.tokens = 0
+        self._wants: bool | None = None
+
+    def needs_llm(self) -> bool:
+        """Whether the next prediction evaluates the LLM, decided from past symbols only; the lane
+        schedule asks every lane before any predicts, to evaluate them all in one batch."""
+        if self.mode != SymbolMode.TOKEN:
+            return False
+        if self._wants is None:
+            self._wants = self.mixer.wants_llm()
+        return self._wants
 
     def predict(self) -> np.ndarray:
         if self.mode == SymbolMode.TOKEN:
-            p = self.mixer.predict(self.llm.predict() if self.mixer.wants_llm() else None)
+            wants, self._wants = self.needs_llm(), None
+            p = self.mixer.predict(self.llm.predict() if wants else None)
             if not self.allow_escape:
                 return p
             # Krichevsky-Trofimov estimate of the escape rate, learned from this chunk.
