@@ -15,15 +15,15 @@ import json
 import os
 import re
 import resource
-import shutil
+import signal
 import sys
-import tempfile
+import warnings
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
 
 import click
 
-from . import __version__, backend
+from . import __version__, backend, outputs
 from .config import MAX_LANES, CodecConfig, Ensemble
 from .config import parse as parse_config
 from .config import parse_model
@@ -64,6 +64,8 @@ class NczGroup(click.Group):
                  "-t": "test", "--test": "test", "-l": "info", "--list": "info"}
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if len(args) == 1 and args[0] in self.commands and os.path.exists(args[0]):
+            args = ["compress", args[0]]  # a file named like a command, given alone, is a file (as in gzip)
         if args and (args[0] in self.commands or args[0] in ("--help", "-h", "--version")):
             return super().parse_args(ctx, args)
         command, rest, literal = "compress", [], False
@@ -239,13 +241,16 @@ def info(files: tuple[str, ...]) -> None:
         ]
         if len(summary.headers) > 1:
             lines.append(f"members:         {len(summary.headers)} concatenated containers")
+        if sys.stdout is None:  # click.echo would drop the lines silently
+            _say("standard output is closed")
+            sys.exit(1)
         click.echo("\n".join(lines))
     if failed:
         sys.exit(1)
 
 
 #: what a per-file failure may be; anything else is a bug, still reported in one line
-_EXPECTED = (Failure, NczError, OSError, MemoryError)
+_EXPECTED = (Failure, NczError, OSError, MemoryError, outputs.OutputError)
 
 
 def _predictors(config: CodecConfig) -> str:
@@ -258,7 +263,9 @@ def _predictors(config: CodecConfig) -> str:
         return [f"{ensemble.name}({', '.join(on)})", *([ensemble.ssm.name] if ensemble.ssm else [])]
 
     if config.llm is not None:
-        parts = [config.llm.name, *components(config.ensemble)]
+        lanes = f" ({config.llm.lanes} lanes{', shared models' if config.llm.shared else ''})" \
+            if config.llm.lanes > 1 else ""
+        parts = [config.llm.name + lanes, *components(config.ensemble)]
     elif config.tokens is not None:
         parts = [config.tokens.name, *components(config.tokens.ensemble),
                  *([config.tokens.ssm.name] if config.tokens.ssm else [])]
@@ -268,7 +275,18 @@ def _predictors(config: CodecConfig) -> str:
     return f"{' + '.join(parts)}; non-text: {byte_model}" if parts else byte_model
 
 
+def _quote(name: str) -> str:
+    """A file name as one line: control characters (a newline in a name) are escaped."""
+    return repr(name)[1:-1] if any(ord(c) < 32 or ord(c) == 127 for c in name) else name
+
+
 def _report(name: str, exc: BaseException) -> None:
+    if isinstance(exc, BrokenPipeError):
+        _reader_gone()
+    if isinstance(exc, outputs.OutputError):  # names the output itself
+        _say(str(exc))
+        return
+    name = _quote(name)
     if not isinstance(exc, _EXPECTED):
         if os.environ.get("NCZIP_DEBUG"):
             raise exc
@@ -348,12 +366,13 @@ def _one_file(mode: str, name: str, opts: FileOptions,
               work: Callable[[BinaryIO, BinaryIO, ProgressLine], Summary]) -> None:
     force = opts.force
     target = _output_name(mode, name, opts.output, opts.to_stdout, force)
+    if target == STDIO and sys.stdout is None:
+        raise Failure("standard output is closed")
     if target == STDIO and mode == "compress" and sys.stdout.isatty() and not force:
         raise Failure("refusing to write compressed data to a terminal (use -f to force)")
-    if target != STDIO and os.path.exists(target):
-        if not force:
-            raise Failure(f"{target} already exists; not overwritten (use -f)")
-        if name != STDIO and os.path.exists(name) and os.path.samefile(name, target):
+    if target != STDIO:
+        outputs.check_target(target, force)
+        if name != STDIO and os.path.exists(name) and os.path.exists(target) and os.path.samefile(name, target):
             raise Failure("input and output are the same file")
     if name != STDIO and not os.path.exists(name):
         raise Failure("No such file or directory")
@@ -366,8 +385,8 @@ def _one_file(mode: str, name: str, opts: FileOptions,
                 summary = work(src, sys.stdout.buffer, progress)
                 sys.stdout.buffer.flush()
             else:
-                summary = _write_atomically(target, lambda dst: work(src, dst, progress),
-                                            None if name == STDIO else name)
+                summary = outputs.write_output(target, lambda dst: work(src, dst, progress), force,
+                                               None if name == STDIO else name)
         finally:
             progress.close()
     if opts.remove and name != STDIO and target != STDIO:
@@ -376,25 +395,6 @@ def _one_file(mode: str, name: str, opts: FileOptions,
         os.remove(name)
     if opts.verbose:
         _say(_describe(mode, name, target, summary))
-
-
-def _write_atomically(target: str, write: Callable[[BinaryIO], Summary], like: str | None) -> Summary:
-    """Write through a temporary file beside ``target``; rename it into place only on success."""
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, temporary = tempfile.mkstemp(prefix=".nczip-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as dst:
-            summary = write(dst)
-            dst.flush()
-            os.fsync(dst.fileno())
-        if like is not None and os.path.isfile(like):
-            shutil.copystat(like, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        raise
-    return summary
 
 
 def _verify_compressed(path: str, opts: FileOptions) -> None:
@@ -431,13 +431,23 @@ def _peak_rss_mb() -> float:
 
 
 def run() -> None:
-    """Console entry point: one-line errors, quiet exit on a closed pipe or Ctrl-C."""
+    """Console entry point: one-line errors; on SIGINT/SIGTERM/SIGHUP the temporary output is
+    removed and the exit status is 128 + the signal; a reader that goes away ends nczip quietly."""
+    outputs.install_signal_handlers()
+    warnings.filterwarnings("ignore", category=RuntimeWarning)  # numpy's float warnings are not the user's
     try:
         main(standalone_mode=True)
-    except KeyboardInterrupt:
-        _say("interrupted")
-        sys.exit(130)
+    except outputs.Interrupted as stop:
+        _say("interrupted" if stop.signum == signal.SIGINT else f"terminated by {signal.Signals(stop.signum).name}")
+        sys.exit(stop.exit_status)
     except BrokenPipeError:
-        with contextlib.suppress(OSError):
-            sys.stdout = None  # type: ignore[assignment]
-        os._exit(1)
+        _reader_gone()
+
+
+def _reader_gone() -> None:
+    """The reader of our output went away (``nczip -dc f | head``): end quietly, with the status
+    of a process ended by SIGPIPE, as gzip does (workers die with us; no temporary file is open
+    when writing to a pipe)."""
+    with contextlib.suppress(OSError):
+        sys.stdout = None  # type: ignore[assignment]
+    os._exit(128 + signal.SIGPIPE)

@@ -171,7 +171,14 @@ def _parse_json(raw: bytes, what: str) -> dict[str, Any]:
 
 def read_header(src: BinaryIO, first: bytes = b"") -> Header:
     """Read and check a header; ``first`` holds bytes of it already consumed by the caller."""
-    head = first + _read_exact(src, _HEAD.size - len(first), "header") if len(first) < _HEAD.size else first
+    head = first
+    if len(head) < _HEAD.size:
+        rest = src.read(_HEAD.size - len(head)) or b""
+        head += rest
+        if len(head) < _HEAD.size:  # a short input is foreign unless it starts like nczip
+            n = min(len(head), len(MAGIC))
+            raise FormatError("not in nczip format" if head[:n] != MAGIC[:n] else
+                              "truncated file (unexpected end in header)")
     if head[:4] != MAGIC:
         raise FormatError("not in nczip format")
     magic, version, flags, chunk_size, level = _HEAD.unpack(head)

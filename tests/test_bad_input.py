@@ -76,6 +76,26 @@ def test_huge_lengths_in_a_frame_are_refused_before_allocating():
         nczip.decompress(header + frame)
 
 
+@pytest.mark.parametrize("level,payload", [(1, b""), (1, b"\x01"), (3, b"\x00\x80\x80\x80\x80\x01")],
+                         ids=["byte-model-empty", "byte-model-one-byte", "tokens-claiming-2^28"])
+def test_a_frame_claiming_more_than_its_payload_holds_fails_at_once(level, payload):
+    # Was a hang: 2^28 bytes claimed over an empty payload decoded every symbol (~4.6 hours)
+    # before the checksum could fail. The range decoder now fails once it reads past the end.
+    import time
+
+    from nczip.container import METHOD_NEURAL, METHOD_TOKENS, ChunkFrame, read_header
+
+    header = read_header(io.BytesIO(nczip.compress(b"Some text to name the models.", level=level)))
+    header.chunk_size = 1 << 28
+    header = header.to_bytes()
+    method = METHOD_NEURAL if level == 1 else METHOD_TOKENS
+    frame = ChunkFrame(method, 1 << 28, 0, payload).to_bytes()
+    started = time.monotonic()
+    with pytest.raises(FormatError, match="corrupt"):
+        nczip.decompress(header + frame)
+    assert time.monotonic() - started < 30
+
+
 def test_trailing_garbage_is_an_error(packed):
     with pytest.raises(FormatError):
         nczip.decompress(packed + b"garbage")

@@ -110,3 +110,10 @@ def test_hostile_lane_tables_are_refused(alice, monkeypatch, table):
     with pytest.raises(NczError) as info:
         nczip.decompress(head + forged.to_bytes() + trailer)
     assert "corrupt token chunk header" in str(info.value)
+
+
+def test_more_lanes_than_the_window_allows_is_a_usage_error(tmp_path):
+    (tmp_path / "a.txt").write_bytes(b"text\n")
+    done = run_nczip("-9", "--lanes", "65", "a.txt", cwd=tmp_path)  # 65 x 2,048 tokens > 2^17
+    assert done.returncode == 2 and b"lanes 65 out of range [1, 64]" in done.stderr
+    assert not (tmp_path / "a.txt.ncz").exists()

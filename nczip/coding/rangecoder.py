@@ -13,6 +13,7 @@ of producing the probabilities.
 
 from __future__ import annotations
 
+from ..errors import FormatError
 from .quantize import PRECISION
 
 _TOP = 1 << 56  # renormalise when range drops below this
@@ -20,6 +21,9 @@ _MASK64 = (1 << 64) - 1
 _LOW_KEEP = (1 << 56) - 1
 _CARRY_THRESHOLD = 0xFF << 56
 _FLUSH_BYTES = 9  # 8 bytes of low plus the cached byte
+# The encoder drops at most this many trailing zero bytes, so a decoder that reads more than this
+# past its payload's end has been given a corrupt or truncated payload (see RangeDecoder).
+MAX_OVERRUN = 8
 
 
 class RangeEncoder:
@@ -68,7 +72,9 @@ class RangeEncoder:
 
         Any value in [low, low + range) decodes correctly; we emit the one with the most trailing
         zero bits and drop those zeros (the decoder reads zeros past the end). That saves several
-        bytes per chunk and leaves no slack bits whose corruption would go unnoticed.
+        bytes per chunk and leaves no slack bits whose corruption would go unnoticed. At most
+        :data:`MAX_OVERRUN` zero bytes are dropped: zeros before them may be data (a run of NUL
+        bytes codes as zeros), and the decoder's end check relies on the bound.
         """
         low, high = self._low, self._low + self._range - 1
         for shift in range(64, -1, -1):
@@ -79,14 +85,20 @@ class RangeEncoder:
         for _ in range(_FLUSH_BYTES):
             self._shift_low()
         # Trailing zero bytes carry no information: the decoder reads zeros past the end.
-        return bytes(self._out).rstrip(b"\x00")
+        out = bytes(self._out)
+        keep = max(len(out.rstrip(b"\x00")), len(out) - MAX_OVERRUN)
+        return out[:keep]
 
 
 class RangeDecoder:
     """Decodes symbols from bytes produced by :class:`RangeEncoder`.
 
-    Reading past the end yields zero bytes, so corrupt or truncated input never raises or hangs
-    here: the caller decodes a known number of symbols and verifies a checksum afterwards.
+    Reading past the end yields zero bytes (the encoder drops trailing zeros), but never more
+    than :data:`MAX_OVERRUN` of them: a decoder that needs more was given a payload too short for
+    the symbols it claims (corrupt, truncated or forged), and raises
+    :class:`~nczip.errors.FormatError` there, so the work a frame can cause is bounded by its
+    payload, not by the length it claims. (Development files whose range code ended in more than
+    eight zero bytes, possible only after a run of NUL bytes at the byte model, are refused.)
     """
 
     __slots__ = ("_data", "_pos", "_range", "_code", "_r", "_precision")
@@ -114,6 +126,11 @@ class RangeDecoder:
         while self._range < _TOP:
             self._range <<= 8
             pos = self._pos
-            byte = self._data[pos] if pos < len(self._data) else 0
+            if pos < len(self._data):
+                byte = self._data[pos]
+            elif pos < len(self._data) + MAX_OVERRUN:
+                byte = 0
+            else:
+                raise FormatError("corrupt chunk (its coded data ends before its symbols do)")
             self._pos = pos + 1
             self._code = ((self._code << 8) | byte) & _MASK64
