@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nczip
-from nczip import levels
+from nczip import chunks, levels
 from nczip.stream import compress_stream
 
 HERE = Path(__file__).resolve().parent / "vectors"
@@ -41,6 +41,9 @@ class Case:
     components: tuple[str, ...] | None = None  # --with
     tiling: str | None = None  # --tiling
     quantizer: int | None = None  # another quantizer version than the level's
+    lanes: int | None = None  # --lanes
+    min_lane: int | None = None  # the encoder's shortest lane (nczip.chunks.MIN_LANE_BYTES)
+    shared: bool = True  # lanes share their online models
 
 
 CASES = {
@@ -71,20 +74,26 @@ CASES = {
     # quantizer 3 (2^32 totals), the LLM levels' default since it was added
     "v1-k2-level5-quantizer3": Case(TEXT[64000:64400], 5),
     "v1-k2-level3-quantizer3": Case(TEXT[65000:68000], 3, quantizer=3),
+    # lanes: a chunk cut into contiguous parts coded in lockstep (lane counts in the payload)
+    "v1-k2-level4-lanes": Case(TEXT[68000:69200], 4, lanes=3, min_lane=256),
+    "v1-k2-level4-lanes-own-models": Case(TEXT[69200:70000], 4, lanes=2, min_lane=256, shared=False),
 }
 
 
 def compress(case: Case) -> bytes:
-    saved = levels.QUANTIZER, levels.QUANTIZER_LLM
+    saved = levels.QUANTIZER, levels.QUANTIZER_LLM, levels.LLM_SHARED, chunks.MIN_LANE_BYTES
     if case.quantizer is not None:
         levels.QUANTIZER = levels.QUANTIZER_LLM = case.quantizer
+    levels.LLM_SHARED = case.shared
+    chunks.MIN_LANE_BYTES = case.min_lane or chunks.MIN_LANE_BYTES
     try:
         out = io.BytesIO()
         compress_stream(io.BytesIO(case.data), out, level=case.level, chunk_size=case.chunk_size,
-                        components=list(case.components) if case.components else None, tiling=case.tiling)
+                        components=list(case.components) if case.components else None, tiling=case.tiling,
+                        lanes=case.lanes)
         return out.getvalue()
     finally:
-        levels.QUANTIZER, levels.QUANTIZER_LLM = saved
+        levels.QUANTIZER, levels.QUANTIZER_LLM, levels.LLM_SHARED, chunks.MIN_LANE_BYTES = saved
 
 
 def machine() -> str:
