@@ -253,7 +253,8 @@ def fuzz(count: int, seed: int = 1, llm_share: float = 0.02, timeout: int = 60, 
     pending = list(cases(count, seed, llm_share, llm_share > 0))
 
     def new_pool() -> ProcessPoolExecutor:
-        # spawn, not fork: this process has run llama.cpp, and OpenMP does not survive a fork
+        # spawn, not fork: forked workers (of a pytest process that had run llama.cpp and imported
+        # torch, under the address-space limit) hung in a futex once; spawned ones never did
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_limits, initargs=(timeout,))
 
