@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import ctypes
-import io
 import shutil
 import subprocess
 from pathlib import Path
