@@ -129,7 +129,7 @@ class _TokenCoder:
     def encode(self, data: bytes, progress: Progress | None) -> tuple[bytes, CodingStats, int] | None:
         from .tokens import cut_lanes, raw_fraction, segment, to_compact_symbols, to_symbols
 
-        parts = cut_lanes(data, self.max_lanes, MIN_LANE_BYTES) if self.max_lanes > 1 else [data]
+        parts = cut_lanes(data, self.max_lanes, MIN_LANE_BYTES)  # one lane: [data]
         segments = [segment(part, self.model.tokenize, self.pieces) for part in parts]
         if raw_fraction([seg for lane in segments for seg in lane]) > _MAX_RAW_FRACTION:
             return None
