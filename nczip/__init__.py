@@ -1,32 +1,39 @@
-"""nczip: a neural lossless compressor.
+"""nczip: a neural lossless compressor, with the Python API of the standard library's codecs.
 
-The Python API mirrors :mod:`gzip`/:mod:`lzma`: :func:`compress` and :func:`decompress` work on
-bytes, :func:`compress_stream` and :func:`decompress_stream` on binary file objects.
+As with :mod:`lzma` and :mod:`gzip`::
+
+    import nczip
+
+    packed = nczip.compress(data, level=nczip.LEVEL_FASTEST)
+    assert nczip.decompress(packed) == data
+
+    with nczip.open("notes.txt.ncz", "wt", encoding="utf-8") as f:
+        f.write("hello\\n")
+    with nczip.open("notes.txt.ncz", "rt", encoding="utf-8") as f:
+        for line in f:
+            ...
+
+Incremental coding goes through :class:`Compressor` and :class:`Decompressor`; any invalid input
+raises :class:`FormatError`, an :class:`OSError`. Levels 1-3 (:data:`FAST_LEVELS`) need no LLM;
+levels 4-9 (:data:`LLM_LEVELS`) run one through llama.cpp and are far slower. ``docs/api.md`` has
+the details and the command line's exit codes.
 """
 
 from __future__ import annotations
 
-import io
-
+from .api import (FAST_LEVELS, LEVEL_BEST, LEVEL_DEFAULT, LEVEL_FASTEST, LLM_LEVELS, Component, Compressor,
+                  Decompressor, Tiling, compress, compress_stream, decompress, decompress_stream)
 from .errors import FormatError, NczError
-from .levels import DEFAULT_LEVEL
-from .stream import Summary, compress_stream, decompress_stream, scan_container
+from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL
+from .ncfile import NczFile, open
+from .stream import Summary, scan_container
 
 __version__ = "0.1.0"
 
-__all__ = ["compress", "decompress", "compress_stream", "decompress_stream", "scan_container",
-           "NczError", "FormatError", "Summary", "__version__"]
-
-
-def compress(data: bytes, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None) -> bytes:
-    """Return ``data`` as a complete nczip container."""
-    out = io.BytesIO()
-    compress_stream(io.BytesIO(data), out, level=level, threads=threads, chunk_size=chunk_size)
-    return out.getvalue()
-
-
-def decompress(data: bytes, threads: int = 1) -> bytes:
-    """Decode a container (or several concatenated) and verify every checksum."""
-    out = io.BytesIO()
-    decompress_stream(io.BytesIO(data), out, threads=threads)
-    return out.getvalue()
+__all__ = [
+    "open", "NczFile", "compress", "decompress", "Compressor", "Decompressor",
+    "compress_stream", "decompress_stream", "scan_container", "Summary",
+    "Component", "Tiling", "NczError", "FormatError",
+    "LEVEL_FASTEST", "LEVEL_DEFAULT", "LEVEL_BEST", "DEFAULT_LEVEL", "MIN_LEVEL", "MAX_LEVEL",
+    "FAST_LEVELS", "LLM_LEVELS", "__version__",
+]

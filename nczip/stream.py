@@ -12,7 +12,7 @@ import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator, cast
 
 from . import backend
 from .chunks import EncodedChunk, Runtime, check_token_chunk, decode_chunk, encode_chunk
@@ -105,7 +105,7 @@ class _DecodeJob(_Job):
         return decode_chunk(frame, self.config, index, self.progress, self.runtime)
 
 
-def _runtime(model_identity: dict, workers: int, model_path: str | None) -> Runtime:
+def _runtime(model_identity: dict[str, Any], workers: int, model_path: str | None) -> Runtime:
     """Resolve the model a container names (refusing a missing or different one)."""
     if not model_identity:
         return Runtime()
@@ -113,6 +113,47 @@ def _runtime(model_identity: dict, workers: int, model_path: str | None) -> Runt
 
     model = for_identity(model_identity, model_path)
     return Runtime(model.path, threads_per_worker(workers))
+
+
+@dataclass
+class EncodePlan:
+    """Everything fixed before the first chunk is coded: shared by :func:`compress_stream` and the
+    incremental :class:`nczip.api.Compressor`, so both write the same header for the same options."""
+
+    header: Header
+    workers: int
+    job: _EncodeJob
+
+
+def plan_encoding(level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
+                  model_path: str | None = None, components: list[str] | None = None,
+                  tiling: str | None = None, lanes: int | None = None,
+                  progress: Callable[[int], None] | None = None) -> EncodePlan:
+    """Resolve a level and its options into a header, a worker count and the chunk coder."""
+    raw_config, default_chunk = level_config(level, components, tiling, lanes)
+    config = parse_config(raw_config)  # what a decoder will parse, so whatever is written decodes
+    model = from_path(model_path) if model_path else default_model()
+    identity = {**model.identity(), "backend": backend.identity(config)}
+    header = Header(level=level, chunk_size=chunk_size or default_chunk, config=raw_config, model=identity)
+    workers = resolve_workers(threads)
+    runtime = _runtime(identity, workers, model_path)
+    return EncodePlan(header, workers, _EncodeJob(config, runtime, progress if workers == 1 else None))
+
+
+def check_first_token_chunk(frame: ChunkFrame, index: int, header: Header, config: CodecConfig,
+                            workers: int, model_path: str | None) -> Runtime:
+    """Check a member's first LLM/token chunk and resolve the model it needs.
+
+    Done at the first such chunk, not at the header, because a file whose chunks all went to the
+    byte model, zstd or storage needs neither the model nor a matching backend; and done in this
+    process, before any worker spends time on the chunk.
+    """
+    check_token_chunk(frame, config, index)
+    model = parse_model(header.model)
+    reason = backend.refusal(model.backend if model else "", config)
+    if reason:
+        raise FormatError(f"cannot decode this file here: {reason}")
+    return _runtime(header.model, workers, model_path)
 
 
 def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, threads: int = 1,
@@ -126,13 +167,9 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
     hierarchy on with that tiling; ``lanes`` caps the LLM lanes per chunk (default: the level's).
     """
     started = time.monotonic()
-    raw_config, default_chunk = level_config(level, components, tiling, lanes)
-    config = parse_config(raw_config)  # what a decoder will parse, so whatever is written decodes
-    model = from_path(model_path) if model_path else default_model()
-    identity = {**model.identity(), "backend": backend.identity(config)}
-    header = Header(level=level, chunk_size=chunk_size or default_chunk, config=raw_config, model=identity)
-    workers = resolve_workers(threads)
-    runtime = _runtime(identity, workers, model_path)
+    plan = plan_encoding(level, threads, chunk_size, model_path, components, tiling, lanes,
+                         progress.partial if progress else None)
+    header, workers, job = plan.header, plan.workers, plan.job
     head = header.to_bytes()
     dst.write(head)
     summary = Summary(compressed_bytes=len(head), headers=[header])
@@ -143,7 +180,6 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
             digest.update(block)
             yield block
 
-    job = _EncodeJob(config, runtime, progress.partial if progress and workers == 1 else None)
     for chunk in ordered_map(job, counted(read_chunks(src, header.chunk_size)), workers):
         raw = chunk.frame.to_bytes()
         dst.write(raw)
@@ -171,7 +207,7 @@ def _members(reader: _CountingReader) -> Iterator[Header]:
     if not first:
         raise FormatError("empty file (not in nczip format)")
     while first:
-        yield read_header(reader, first)
+        yield read_header(cast(BinaryIO, reader), first)
         first = reader.read(1)
 
 
@@ -184,11 +220,11 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
     started = time.monotonic()
     workers = resolve_workers(threads)
     summary = Summary()
-    src = _CountingReader(src)
-    for header in _members(src):
+    reader = _CountingReader(src)
+    for header in _members(reader):
         summary.headers.append(header)
         config = parse_config(header.config)
-        model = parse_model(header.model)
+        parse_model(header.model)  # refuse a malformed identity up front, even with no token chunk
         digest = hashlib.sha256()
         length = chunks = 0
         trailer: list[Trailer] = []
@@ -199,18 +235,13 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
 
         def frames() -> Iterator[tuple[int, ChunkFrame]]:
             nonlocal checked
-            for index, item in enumerate(read_frames(src, header)):
+            for index, item in enumerate(read_frames(cast(BinaryIO, reader), header)):
                 if isinstance(item, Trailer):
                     trailer.append(item)
                     return
                 if item.method in (METHOD_LLM, METHOD_TOKENS) and not checked:
-                    # Up front, in this process, before any worker spends time on the chunk (the
-                    # job is pickled per chunk, so workers get the resolved runtime).
-                    check_token_chunk(item, config, index)
-                    reason = backend.refusal(model.backend if model else "", config)
-                    if reason:
-                        raise FormatError(f"cannot decode this file here: {reason}")
-                    job.runtime = _runtime(header.model, workers, model_path)
+                    # The job is pickled per chunk, so workers get the resolved runtime.
+                    job.runtime = check_first_token_chunk(item, index, header, config, workers, model_path)
                     checked = True
                 yield index, item
 
@@ -227,7 +258,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
             raise FormatError("corrupt data (whole-file checksum mismatch)")
         summary.original_bytes += length
         summary.chunks += chunks
-    summary.compressed_bytes = src.count
+    summary.compressed_bytes = reader.count
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -235,14 +266,14 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
 def scan_container(src: BinaryIO) -> Summary:
     """Read a container's structure without decoding payloads (for ``nczip info``)."""
     summary = Summary()
-    src = _CountingReader(src)
-    for header in _members(src):
+    reader = _CountingReader(src)
+    for header in _members(reader):
         summary.headers.append(header)
-        for item in read_frames(src, header):
+        for item in read_frames(cast(BinaryIO, reader), header):
             if isinstance(item, Trailer):
                 summary.original_bytes += item.total_length
                 break
             summary.chunks += 1
             summary.methods[METHOD_NAMES[item.method]] += 1
-    summary.compressed_bytes = src.count
+    summary.compressed_bytes = reader.count
     return summary

@@ -1,0 +1,454 @@
+"""The Python API, shaped like the standard library's :mod:`lzma`, :mod:`gzip` and :mod:`bz2`.
+
+- :func:`compress` / :func:`decompress` work on bytes; :func:`compress_stream` /
+  :func:`decompress_stream` on binary file objects (one pool of workers for the whole input);
+- :class:`Compressor` / :class:`Decompressor` are incremental, like :class:`lzma.LZMACompressor`
+  and :class:`lzma.LZMADecompressor` (``compress(data)``/``flush()``; ``decompress(data)``,
+  ``eof``, ``unused_data``, ``needs_input``);
+- the file object (:class:`nczip.NczFile`, :func:`nczip.open`) is in :mod:`nczip.ncfile`.
+
+Options are keyword-only and typed: a level is an ``int`` (see the ``LEVEL_*`` constants), model
+components are :class:`Component` members and a tiling a :class:`Tiling`, never free strings, so a
+misspelt option fails where it is written (``TypeError``/``ValueError``) instead of deep inside
+the codec. Every function produces the same bytes for the same options: the incremental
+compressor, the file object and :func:`compress` write identical containers.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import io
+import os
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Iterator, cast
+
+from . import container
+from .chunks import Runtime
+from .config import MAX_LANES
+from .config import parse as parse_config
+from .container import MAGIC, MAX_CHUNK_SIZE, METHOD_LLM, METHOD_TOKENS, ChunkFrame, Header, Trailer
+from .errors import FormatError
+from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL, level_config, uses_llm
+from .parallel import ordered_map, resolve_workers
+from .stream import Summary, _DecodeJob, check_first_token_chunk, plan_encoding
+from .stream import compress_stream as _compress_stream
+from .stream import decompress_stream as _decompress_stream
+
+#: the fastest level (no LLM; an order-3 byte model and online token models)
+LEVEL_FASTEST = MIN_LEVEL
+#: what ``nczip FILE`` and every function here use when no level is given (no LLM)
+LEVEL_DEFAULT = DEFAULT_LEVEL
+#: the best ratio (the LLM with its widest window); thousands of times slower than level 1
+LEVEL_BEST = MAX_LEVEL
+#: levels that need no LLM: tens to hundreds of KiB/s
+FAST_LEVELS = tuple(level for level in range(MIN_LEVEL, MAX_LEVEL + 1) if not uses_llm(level))
+#: levels that run the LLM through llama.cpp: hundreds of bytes to a few KiB/s on a CPU
+LLM_LEVELS = tuple(level for level in range(MIN_LEVEL, MAX_LEVEL + 1) if uses_llm(level))
+
+
+class Component(enum.StrEnum):
+    """An online model mixed into a level's predictions (experts and ablations: ``components=``).
+
+    The values are the names written into a container's configuration. ``SSM`` and ``FLOOR``
+    apply at every level; the others at every level through the token mixer.
+    """
+
+    NGRAM = "ngram"
+    MATCH = "match"
+    BIAS = "bias"
+    MIXER = "mixer"
+    SKIP = "skip"
+    PHRASE = "phrase"
+    SSM = "ssm"
+    FLOOR = "floor"
+
+
+class Tiling(enum.StrEnum):
+    """The tiling of the phrase hierarchy; giving one switches the phrase predictor on."""
+
+    FIBONACCI = "fibonacci"
+    PERIOD5 = "period5"
+    NONE = "none"
+
+
+PathArg = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """Validated compression options, in the form :mod:`nczip.stream` takes them."""
+
+    level: int = DEFAULT_LEVEL
+    threads: int = 1
+    chunk_size: int | None = None
+    model_path: str | None = None
+    lanes: int | None = None
+    components: list[str] | None = None
+    tiling: str | None = None
+
+
+def _int_option(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """An int option in ``[low, high]``; ``bool`` is refused although it is an ``int`` subclass."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{name} must be {bounds}, not {value}")
+    return value
+
+
+def model_path_option(model: PathArg | None) -> str | None:
+    """A model path as ``str`` (what the model registry and the header code take)."""
+    if model is None:
+        return None
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError(f"model must be a path (str or os.PathLike), not {type(model).__name__}")
+    return os.fspath(model)
+
+
+def encode_options(*, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
+                   model: PathArg | None = None, lanes: int | None = None,
+                   components: Iterable[Component] | None = None, tiling: Tiling | None = None) -> EncodeOptions:
+    """Check every compression option where the caller wrote it (the codec would fail later, or
+    not at all for an option the level ignores) and build the configuration once to refuse
+    combinations the format cannot hold (e.g. more lanes than the level's window allows)."""
+    _int_option("level", level, MIN_LEVEL, MAX_LEVEL)
+    _int_option("threads", threads, 0)
+    if chunk_size is not None:
+        _int_option("chunk_size", chunk_size, 1, MAX_CHUNK_SIZE)
+    if lanes is not None:
+        _int_option("lanes", lanes, 1, MAX_LANES)
+    names: list[str] | None = None
+    if components is not None:
+        if isinstance(components, (str, bytes)):
+            raise TypeError("components must be an iterable of nczip.Component, not a string")
+        names = []
+        for component in components:
+            if not isinstance(component, Component):
+                raise TypeError(f"components must hold nczip.Component members, not {component!r}")
+            if component.value not in names:
+                names.append(component.value)
+    if tiling is not None and not isinstance(tiling, Tiling):
+        raise TypeError(f"tiling must be an nczip.Tiling member, not {tiling!r}")
+    options = EncodeOptions(level, threads, chunk_size, model_path_option(model), lanes, names,
+                            None if tiling is None else tiling.value)
+    try:
+        parse_config(level_config(level, names, options.tiling, lanes)[0])
+    except FormatError as exc:
+        raise ValueError(str(exc)) from None
+    return options
+
+
+def compress(data: bytes, *, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
+             model: PathArg | None = None, lanes: int | None = None,
+             components: Iterable[Component] | None = None, tiling: Tiling | None = None) -> bytes:
+    """Return ``data`` as one complete container (what ``nczip -c`` writes for the same options).
+
+    ``threads`` is the number of worker processes (0: one per CPU); the output never depends on
+    it. ``model`` is a GGUF file for levels 4-9 (default: the registry's model).
+    """
+    out = io.BytesIO()
+    compress_stream(io.BytesIO(data), out, level=level, threads=threads, chunk_size=chunk_size, model=model,
+                    lanes=lanes, components=components, tiling=tiling)
+    return out.getvalue()
+
+
+def decompress(data: bytes, *, threads: int = 1, model: PathArg | None = None) -> bytes:
+    """Decode a container (or several concatenated) and verify every checksum.
+
+    Raises :class:`FormatError` for anything that is not exactly a sequence of valid containers:
+    empty input, foreign or trailing bytes, truncation, corruption.
+    """
+    out = io.BytesIO()
+    decompress_stream(io.BytesIO(data), out, threads=threads, model=model)
+    return out.getvalue()
+
+
+def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL, threads: int = 1,
+                    chunk_size: int | None = None, model: PathArg | None = None, lanes: int | None = None,
+                    components: Iterable[Component] | None = None, tiling: Tiling | None = None) -> Summary:
+    """Compress everything readable from ``src`` into one container written to ``dst``.
+
+    Reads one chunk per worker ahead, so memory is bounded by chunk size x workers, not by input.
+    """
+    o = encode_options(level=level, threads=threads, chunk_size=chunk_size, model=model, lanes=lanes,
+                       components=components, tiling=tiling)
+    return _compress_stream(src, dst, level=o.level, threads=o.threads, chunk_size=o.chunk_size,
+                            model_path=o.model_path, components=o.components, tiling=o.tiling, lanes=o.lanes)
+
+
+def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, threads: int = 1,
+                      model: PathArg | None = None) -> Summary:
+    """Decode every container in ``src`` to ``dst`` (``None``: verify only); see :func:`decompress`."""
+    _int_option("threads", threads, 0)
+    return _decompress_stream(src, dst, threads=threads, model_path=model_path_option(model))
+
+
+class Compressor:
+    """Incremental compression, like :class:`lzma.LZMACompressor`.
+
+    :meth:`compress` returns the header with its first call and then a frame for every complete
+    chunk (so it often returns ``b""``: a chunk is 1-4 MiB at the default sizes); :meth:`flush`
+    codes the last partial chunk and closes the container. The concatenation of all returned
+    bytes equals :func:`compress` of the concatenated input with the same options.
+    """
+
+    def __init__(self, *, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
+                 model: PathArg | None = None, lanes: int | None = None,
+                 components: Iterable[Component] | None = None, tiling: Tiling | None = None) -> None:
+        o = encode_options(level=level, threads=threads, chunk_size=chunk_size, model=model, lanes=lanes,
+                           components=components, tiling=tiling)
+        self._plan = plan_encoding(o.level, o.threads, o.chunk_size, o.model_path, o.components, o.tiling, o.lanes)
+        self._chunk_size = self._plan.header.chunk_size
+        self._pending = bytearray()
+        self._digest = hashlib.sha256()
+        self._length = 0
+        self._chunks = 0
+        self._started = False
+        self._flushed = False
+
+    @property
+    def chunk_size(self) -> int:
+        """Bytes per chunk: :meth:`compress` returns frames only once this many have arrived."""
+        return self._chunk_size
+
+    def _head(self) -> bytes:
+        if self._started:
+            return b""
+        self._started = True
+        return self._plan.header.to_bytes()
+
+    def _encode(self, blocks: list[bytes]) -> bytes:
+        """Code ``blocks`` in order, on up to one worker per block (a pool only when it pays)."""
+        if not blocks:
+            return b""
+        for block in blocks:
+            self._digest.update(block)
+            self._length += len(block)
+        self._chunks += len(blocks)
+        workers = min(self._plan.workers, len(blocks))
+        return b"".join(chunk.frame.to_bytes() for chunk in ordered_map(self._plan.job, blocks, workers))
+
+    def _take_chunks(self, at_least: int) -> list[bytes]:
+        """Cut complete chunks off the pending input, if there are ``at_least`` of them."""
+        count = len(self._pending) // self._chunk_size
+        if count < max(at_least, 1):
+            return []
+        size = count * self._chunk_size
+        view = bytes(self._pending[:size])
+        del self._pending[:size]
+        return [view[i:i + self._chunk_size] for i in range(0, size, self._chunk_size)]
+
+    def compress(self, data: bytes | bytearray | memoryview) -> bytes:
+        """Add ``data``; return whatever part of the container is ready."""
+        if self._flushed:
+            raise ValueError("Compressor has been flushed")
+        self._pending += data
+        # With several workers, wait until each has a chunk: a pool per chunk would start (and,
+        # at levels 4-9, load the LLM) once per chunk.
+        return self._head() + self._encode(self._take_chunks(self._plan.workers))
+
+    def flush(self) -> bytes:
+        """Code what is left and close the container; the compressor cannot be used afterwards."""
+        if self._flushed:
+            raise ValueError("Compressor has been flushed")
+        self._flushed = True
+        blocks = self._take_chunks(1)
+        if self._pending:
+            blocks.append(bytes(self._pending))
+            self._pending.clear()
+        body = self._encode(blocks)
+        trailer = Trailer(self._length, self._chunks, self._digest.digest()).to_bytes()
+        return self._head() + body + trailer
+
+
+class _Feed:
+    """The decompressor's input buffer as the file-like object the container parser reads."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def read(self, n: int = -1) -> bytes:
+        n = len(self.buffer) if n < 0 else n
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return data
+
+
+_HEAD_SIZE = container._HEAD.size
+_FRAME_HEAD_SIZE = container._FRAME.size + 4  # with its CRC
+_TRAILER_SIZE = container._TRAILER.size + 4
+
+
+def _frame_length(buffer: bytearray, header: Header) -> int | None:
+    """Bytes the next frame or trailer takes, or None until enough of it is there to tell.
+
+    A frame whose head is corrupt gets the length of its head only, so the parser reads the head
+    and refuses it at once instead of waiting for a payload length that cannot be trusted.
+    """
+    if not buffer:
+        return None
+    if buffer[0] == container._TAG_END:
+        return _TRAILER_SIZE
+    if buffer[0] != container._TAG_CHUNK:
+        return 1
+    if len(buffer) < _FRAME_HEAD_SIZE:
+        return None
+    head = bytes(buffer[:_FRAME_HEAD_SIZE - 4])
+    (crc,) = container._U32.unpack(buffer[_FRAME_HEAD_SIZE - 4:_FRAME_HEAD_SIZE])
+    _, _, original, coded, _ = container._FRAME.unpack(head)
+    if crc != zlib.crc32(head) or original > header.chunk_size or coded > max(original, 1):
+        return _FRAME_HEAD_SIZE
+    return _FRAME_HEAD_SIZE + coded
+
+
+def _header_length(buffer: bytearray) -> int | None:
+    """Bytes the header takes, or None until enough of it is there to tell (see above)."""
+    n = min(len(buffer), len(MAGIC))
+    if buffer[:n] != MAGIC[:n]:
+        return len(buffer)  # foreign: let the parser say so now
+    if len(buffer) < _HEAD_SIZE:
+        return None
+    if buffer[4] != container.FORMAT_VERSION:
+        return _HEAD_SIZE  # refused by name before its (unknown) layout is read
+    at = _HEAD_SIZE
+    for _ in range(2):  # the configuration's and the model identity's lengths
+        if len(buffer) < at + 2:
+            return None
+        at += 2 + container._U16.unpack(buffer[at:at + 2])[0]
+    return at + 4
+
+
+class Decompressor:
+    """Incremental decoding of one container, like :class:`lzma.LZMADecompressor`.
+
+    Chunks are decoded as soon as they are complete, checked against their CRC32, and the whole
+    container against its trailer's length and SHA-256. After the trailer, :attr:`eof` is True and
+    any further bytes (the next concatenated container, or garbage) are in :attr:`unused_data`.
+    """
+
+    def __init__(self, *, threads: int = 1, model: PathArg | None = None) -> None:
+        self._workers = resolve_workers(_int_option("threads", threads, 0))
+        self._model_path = model_path_option(model)
+        self._feed = _Feed()
+        self._output = bytearray()
+        self._header: Header | None = None
+        self._frames: Iterator[ChunkFrame | Trailer] | None = None
+        self._job: _DecodeJob | None = None
+        self._checked = False
+        self._index = 0
+        self._digest = hashlib.sha256()
+        self._length = 0
+        self._seen_input = False
+        self.eof = False
+        self.unused_data = b""
+        self.needs_input = True
+
+    @property
+    def header(self) -> Header | None:
+        """The container's header once it has been read (level, chunk size, models)."""
+        return self._header
+
+    def decompress(self, data: bytes | bytearray | memoryview, max_length: int = -1) -> bytes:
+        """Add ``data``; return up to ``max_length`` decoded bytes (all, when negative)."""
+        if self.eof:
+            raise EOFError("already at the end of the container")
+        self._feed.buffer += data
+        self._seen_input = self._seen_input or bool(data)
+        stalled = self._run(max_length)
+        if max_length < 0:
+            out = bytes(self._output)
+            self._output.clear()
+        else:
+            out = bytes(self._output[:max_length])
+            del self._output[:max_length]
+        self.needs_input = stalled and not self._output and not self.eof
+        return out
+
+    def _run(self, max_length: int) -> bool:
+        """Parse and decode whole units while output is wanted; True if it stopped for input."""
+        batch: list[tuple[int, ChunkFrame]] = []
+        planned = len(self._output)
+        stalled = False
+        while not self.eof and not 0 <= max_length <= planned:
+            if self._header is None:
+                need = _header_length(self._feed.buffer)
+                if need is None or len(self._feed.buffer) < need:
+                    stalled = True
+                    break
+                self._start(container.read_header(cast(BinaryIO, self._feed)))
+                continue
+            need = _frame_length(self._feed.buffer, self._header)
+            if need is None or len(self._feed.buffer) < need:
+                stalled = True
+                break
+            assert self._frames is not None
+            item = next(self._frames)
+            if isinstance(item, Trailer):
+                self._decode(batch)
+                self._finish(item)
+                break
+            self._prepare(item)
+            batch.append((self._index, item))
+            self._index += 1
+            planned += item.original_length
+            if len(batch) >= self._workers:
+                self._decode(batch)
+        self._decode(batch)
+        return stalled
+
+    def _start(self, header: Header) -> None:
+        from .config import parse_model
+
+        config = parse_config(header.config)
+        parse_model(header.model)  # a malformed identity is refused up front, as decompress_stream does
+        self._header = header
+        self._frames = container.read_frames(cast(BinaryIO, self._feed), header)
+        self._job = _DecodeJob(config, Runtime())
+
+    def _prepare(self, frame: ChunkFrame) -> None:
+        """Resolve the model (and check the backend) at the first LLM/token chunk."""
+        if frame.method in (METHOD_LLM, METHOD_TOKENS) and not self._checked:
+            assert self._job is not None and self._header is not None
+            self._job.runtime = check_first_token_chunk(frame, self._index, self._header, self._job.config,
+                                                        self._workers, self._model_path)
+            self._checked = True
+
+    def _decode(self, batch: list[tuple[int, ChunkFrame]]) -> None:
+        if not batch:
+            return
+        assert self._job is not None
+        for data in ordered_map(self._job, list(batch), min(self._workers, len(batch))):
+            self._digest.update(data)
+            self._length += len(data)
+            self._output += data
+        batch.clear()
+
+    def _finish(self, trailer: Trailer) -> None:
+        if trailer.total_length != self._length or trailer.sha256 != self._digest.digest():
+            raise FormatError("corrupt data (whole-file checksum mismatch)")
+        self.eof = True
+        self.unused_data = bytes(self._feed.buffer)
+        self._feed.buffer.clear()
+        self._frames = None
+
+    def truncation_error(self) -> FormatError:
+        """Why the input, ended here, is not a whole container: the file object raises this at
+        the end of its input, with the same message :func:`decompress` gives."""
+        if self.eof:
+            raise ValueError("the container is complete")
+        if not self._seen_input:
+            return FormatError("empty file (not in nczip format)")
+        try:
+            if self._header is None:
+                container.read_header(cast(BinaryIO, io.BytesIO(bytes(self._feed.buffer))))
+            elif self._frames is not None:
+                next(self._frames)
+        except FormatError as exc:
+            return exc
+        except StopIteration:
+            pass
+        return FormatError("truncated file")
