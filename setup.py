@@ -19,7 +19,7 @@ setup(
     ext_modules=[
         Extension(
             "nczip._kernels",
-            sources=["nczip/kernels/ssm.c", "nczip/kernels/dense.c"],
+            sources=["nczip/kernels/ssm.c", "nczip/kernels/dense.c", "nczip/kernels/cm.c"],
             depends=["nczip/kernels/nc_math.h", "nczip/kernels/cflags.txt"],
             extra_compile_args=CFLAGS,
         )

@@ -14,7 +14,7 @@ from typing import Any
 import zstandard
 
 from .codec import Before, CodingStats, Progress, decode_lanes, decode_symbols, encode_lanes, encode_symbols
-from .container import METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS, METHOD_ZSTD, ChunkFrame
+from .container import METHOD_CM, METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS, METHOD_ZSTD, ChunkFrame
 from .errors import FormatError, NczError
 from .config import CodecConfig, Ensemble
 from .predictors import build_predictor
@@ -196,7 +196,14 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
         best_method, best_payload = METHOD_ZSTD, zstd_payload
     result = EncodedChunk(ChunkFrame(METHOD_STORED, len(data), crc, b""))
     quick = zstandard.ZstdCompressor(level=3).compress(data) if len(data) >= _NOISE_MIN else b""
-    if len(quick) < _INCOMPRESSIBLE * len(data):
+    if len(quick) < _INCOMPRESSIBLE * len(data) and config.cm is not None:
+        from .predictors import cm
+
+        coded_cm = cm.encode(data, config.cm, progress)
+        result.neural_bytes = len(coded_cm or b"")
+        if coded_cm is not None and len(coded_cm) < len(best_payload):
+            best_method, best_payload = METHOD_CM, coded_cm
+    elif len(quick) < _INCOMPRESSIBLE * len(data):
         coded = None
         if config.token_level:
             coder = _TokenCoder(config, runtime)
@@ -238,6 +245,12 @@ def decode_chunk(frame: ChunkFrame, config: CodecConfig, index: int = 0,
     elif frame.method == METHOD_NEURAL:
         model = build_predictor(config.predictor)
         data = bytes(decode_symbols(model, frame.payload, frame.original_length, progress, config.quantize))
+    elif frame.method == METHOD_CM:
+        from .predictors import cm
+
+        if config.cm is None:
+            raise FormatError(f"corrupt chunk {index} (a context-mixing chunk in a file without that model)")
+        data = cm.decode(frame.payload, frame.original_length, config.cm, progress)
     elif frame.method in (METHOD_LLM, METHOD_TOKENS):
         check_token_chunk(frame, config, index)
         data = _TokenCoder(config, runtime or Runtime()).decode(frame.payload, frame.original_length, progress)

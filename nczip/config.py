@@ -30,6 +30,10 @@ LLM = "llm/2"
 MIXER = "mixer/2"
 COMPACT = "compact/2"
 SSM = "ssm/3"
+CM = "cm/1"
+# The context-mixing core's contexts, in the order of its bit mask (nczip/kernels/cm.c, CTX_*).
+CM_CONTEXTS = ("o0", "o1", "o2", "o3", "o4", "o5", "o6", "o8", "word", "word2", "sparse1", "sparse2",
+               "column", "sparse3", "word3")
 TILINGS = ("fibonacci", "period5", "none")
 # Written by earlier development versions: their log-softmax, sigmoid, Zipf prior or SSM
 # initialisation used numpy's or libm's exp/log, whose last bits differ between CPUs.
@@ -344,6 +348,41 @@ class Tokens:
 
 
 @dataclass(frozen=True)
+class CmSpec:
+    """The context-mixing core (:mod:`nczip.predictors.cm`): its contexts, table sizes (log2;
+    ``2^table_bits`` 16-byte slots, ``2^match_bits`` match positions, 0 for no match model) and
+    mixer settings. The bounds cap what a header can make a decoder allocate at ~1.3 GiB."""
+
+    contexts: tuple[str, ...]
+    table_bits: int
+    match_bits: int
+    match_min: int
+    selectors: int
+    apm: int
+    lr: int
+    limit: int
+    name: str = CM
+
+    @classmethod
+    def parse(cls, raw: Any, where: str) -> "CmSpec":
+        def build(f: _Fields) -> CmSpec:
+            contexts = f._get("contexts", True)
+            if (not isinstance(contexts, list) or not 1 <= len(contexts) <= len(CM_CONTEXTS)
+                    or any(not isinstance(c, str) or c not in CM_CONTEXTS for c in contexts)
+                    or len(set(contexts)) != len(contexts)):
+                raise _bad(where, f"contexts must be a list of distinct names from {', '.join(CM_CONTEXTS)}")
+            match_bits = f.int("match_bits", 0, 26)
+            if 0 < match_bits < 10:
+                raise _bad(where, f"match_bits {match_bits} out of range (0, or [10, 26])")
+            return cls(name=f.name(CM), contexts=tuple(contexts), table_bits=f.int("table_bits", 10, 26),
+                       match_bits=match_bits, match_min=f.int("match_min", 2, 32),
+                       selectors=f.int("selectors", 1, 3), apm=f.int("apm", 0, 2), lr=f.int("lr", 1, 64),
+                       limit=f.int("limit", 1, 1023))
+
+        return _read(raw, where, build)
+
+
+@dataclass(frozen=True)
 class CodecConfig:
     """Everything a chunk coder needs from a header, validated."""
 
@@ -353,6 +392,7 @@ class CodecConfig:
     llm: Llm | None = None
     ensemble: Ensemble | None = None
     tokens: Tokens | None = None
+    cm: CmSpec | None = None
 
     @property
     def uses_llm(self) -> bool:
@@ -416,10 +456,12 @@ def parse(raw: Any) -> CodecConfig:
     quantize = f.int("quantize", 1, max(QUANTIZERS), default=1)
     config = CodecConfig(predictor=predictor, zstd_level=f.int("zstd_level", 1, 22), quantize=quantize,
                          llm=f.sub("llm", Llm.parse), ensemble=f.sub("ensemble", Ensemble.parse),
-                         tokens=f.sub("tokens", Tokens.parse))
+                         tokens=f.sub("tokens", Tokens.parse), cm=f.sub("cm", CmSpec.parse))
     f.done()
     if config.llm is not None and config.tokens is not None:
         raise _bad("configuration", "both llm and tokens")
+    if config.cm is not None and (config.llm is not None or config.tokens is not None):
+        raise _bad("configuration", "cm beside llm or tokens")
     if config.ensemble is not None and config.llm is None:
         raise _bad("configuration", "an ensemble without an llm")
     return config

@@ -27,8 +27,9 @@ METHOD_ZSTD = 1
 METHOD_NEURAL = 2  # the configuration's byte predictor
 METHOD_LLM = 3  # LLM tokens with raw byte spans
 METHOD_TOKENS = 4  # compact token ranks under the online models, with raw byte spans
+METHOD_CM = 5  # bytes under the context-mixing core (config "cm")
 METHOD_NAMES = {METHOD_STORED: "stored", METHOD_ZSTD: "zstd", METHOD_NEURAL: "neural", METHOD_LLM: "llm",
-                METHOD_TOKENS: "tokens"}
+                METHOD_TOKENS: "tokens", METHOD_CM: "cm"}
 
 _TAG_CHUNK = 0x43  # 'C'
 _TAG_END = 0x45  # 'E'

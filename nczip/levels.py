@@ -38,6 +38,18 @@ _FAST_LEVELS: dict[int, tuple[int, int, dict[str, Any] | None]] = {
     2: (4, 2 << 20, SSM_SMALL),
     3: (5, 4 << 20, SSM_CONFIG),
 }
+# Fast levels since the context-mixing core (nczip/kernels/cm.c, docs/cm.md): the core's
+# configuration and the chunk size. Memory is the tables (2^table_bits x 16 B + 2^match_bits x 4 B)
+# plus the chunk, per worker, whatever the input. Measured in docs/cm.md.
+_CM_ALL = list(names.CM_CONTEXTS)
+_CM_LEVELS: dict[int, tuple[dict[str, Any], int]] = {
+    1: ({"contexts": ["o1", "o2", "o3", "o4", "o6", "word"], "table_bits": 22, "match_bits": 20, "match_min": 6,
+         "selectors": 1, "apm": 1, "lr": 3, "limit": 255}, 8 << 20),
+    2: ({"contexts": ["o0", "o1", "o2", "o3", "o4", "o5", "o6", "word", "word2"], "table_bits": 23,
+         "match_bits": 22, "match_min": 6, "selectors": 2, "apm": 2, "lr": 3, "limit": 1023}, 16 << 20),
+    3: ({"contexts": _CM_ALL, "table_bits": 24, "match_bits": 22, "match_min": 6, "selectors": 3, "apm": 2,
+         "lr": 3, "limit": 1023}, 32 << 20),
+}
 # The Zipf prior over new types' ids (nczip/predictors/compact.py).
 NEW_TYPES = {"alpha": 0.6, "offset": 50.0}
 # LLM levels: (context window in tokens, tokens dropped per slide). Chunks of 1 MiB hold ~290k
@@ -100,8 +112,9 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
                  tiling: str | None = None, lanes: int | None = None) -> tuple[dict[str, Any], int]:
     """Return ``(codec configuration, default chunk size)`` for a level.
 
-    ``components`` overrides which ensemble components the level uses (ablation, experts); at the
-    fast levels ``ssm`` is one of them. ``tiling`` switches the phrase hierarchy on with that tiling.
+    The fast levels (1-3) use the context-mixing core; ``components`` or ``tiling`` there selects
+    their former token models instead (ablation, experts; ``ssm`` is one of the components).
+    ``components`` overrides which ensemble components the level uses. ``tiling`` switches the phrase hierarchy on with that tiling.
     ``lanes`` overrides the LLM levels' most lanes per chunk (ignored at the fast levels).
     """
     if not MIN_LEVEL <= level <= MAX_LEVEL:
@@ -112,6 +125,10 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
         "zstd_level": ZSTD_FALLBACK_LEVEL,
         "quantize": QUANTIZER_LLM if uses_llm(level) else QUANTIZER,
     }
+    if not uses_llm(level) and components is None and tiling is None:
+        cm, chunk_size = _CM_LEVELS[level]
+        config["cm"] = {"name": names.CM, **copy.deepcopy(cm)}
+        return config, chunk_size
     if uses_llm(level):
         n_ctx, slide = _LLM_LEVELS[level]
         config["llm"] = {"name": names.LLM, "n_ctx": n_ctx, "slide": slide, "lanes": lanes or LLM_LANES,

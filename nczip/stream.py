@@ -132,8 +132,10 @@ def plan_encoding(level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int 
     """Resolve a level and its options into a header, a worker count and the chunk coder."""
     raw_config, default_chunk = level_config(level, components, tiling, lanes)
     config = parse_config(raw_config)  # what a decoder will parse, so whatever is written decodes
-    model = from_path(model_path) if model_path else default_model()
-    identity = {**model.identity(), "backend": backend.identity(config)}
+    identity: dict[str, Any] = {}
+    if config.token_level:  # the context-mixing levels need no model file: the header names none
+        model = from_path(model_path) if model_path else default_model()
+        identity = {**model.identity(), "backend": backend.identity(config)}
     header = Header(level=level, chunk_size=chunk_size or default_chunk, config=raw_config, model=identity)
     workers = resolve_workers(threads)
     runtime = _runtime(identity, workers, model_path)

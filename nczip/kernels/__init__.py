@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 #: Bumped whenever a kernel's arithmetic changes: it is part of the backend identity in headers.
 #: 2: the LLM's log-softmax, exp/log of arrays and the SSM's Gaussian initialisation moved here.
 VERSION = 2
+# (cm.c, the context-mixing core, is versioned by its own arithmetic name, cm/1: nczip.config.)
 
 _P = ctypes.c_void_p
 _I = ctypes.c_int
@@ -47,6 +48,14 @@ _SIGNATURES = {
     "nc_exp_scalar": (_D, [_D]),
     "nc_log_scalar": (_D, [_D]),
     "nc_polar_gauss": (_L, [_P, _L, _P, _L, _P]),
+    "cm_new": (_P, [_P]),
+    "cm_free": (None, [_P]),
+    "cm_memory": (_L, [_P]),
+    "cm_encode": (_L, [_P, _P, _L, _L, _P, _L]),
+    "cm_finish": (_L, [_P]),
+    "cm_decode": (_I, [_P, _P, _L, _P, _L, _L]),
+    "cm_states": (_I, [_P, _P, _P]),
+    "cm_squash_table": (None, [_P, _P]),
 }
 
 

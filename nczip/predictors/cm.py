@@ -1,0 +1,93 @@
+"""The fast levels' context-mixing core (``cm/1``, nczip/kernels/cm.c) seen from Python.
+
+The whole bit loop (predict, code, learn) runs in C: at a few hundred nanoseconds a bit, a call
+per bit from Python would cost more than the model. Python hands the C side a whole chunk and asks
+for it in slices, only to report progress; the model and its arithmetic coder keep their state in
+one C object between slices, so slicing changes no output byte.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Callable
+
+from .. import kernels
+from ..config import CM_CONTEXTS, CmSpec
+from ..errors import FormatError, NczError
+
+# Bytes coded between progress reports: ~0.1-1 s of work at every level.
+_SLICE = 1 << 17
+# Coded output a chunk may grow to before the core gives up on it (the chunk is then stored or
+# zstd-coded, which is never larger than the input).
+_SLACK = 1024
+
+
+def _params(spec: CmSpec) -> ctypes.Array[ctypes.c_int32]:
+    """The C core's parameter array (its enum P_* order)."""
+    mask = 0
+    for name in spec.contexts:
+        mask |= 1 << CM_CONTEXTS.index(name)
+    values = [spec.table_bits, mask, spec.match_bits, spec.match_min, spec.selectors, spec.apm, spec.lr,
+              spec.limit]
+    return (ctypes.c_int32 * len(values))(*values)
+
+
+def memory(spec: CmSpec) -> int:
+    """Bytes the model's tables take (they are allocated in full up front, whatever the input)."""
+    return int(kernels.lib().cm_memory(_params(spec)))
+
+
+class _Model:
+    """One C model: created on entry, freed on exit (the tables can be hundreds of MB)."""
+
+    def __init__(self, spec: CmSpec) -> None:
+        self.params = _params(spec)
+        self.handle: int | None = None
+
+    def __enter__(self) -> int:
+        self.handle = kernels.lib().cm_new(self.params)
+        if not self.handle:
+            raise NczError(f"not enough memory for the context-mixing model ({memory_text(self.params)})")
+        return self.handle
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle:
+            kernels.lib().cm_free(self.handle)
+            self.handle = None
+
+
+def memory_text(params: ctypes.Array[ctypes.c_int32]) -> str:
+    return f"{kernels.lib().cm_memory(params) / 2**20:.0f} MiB"
+
+
+def encode(data: bytes, spec: CmSpec, progress: Callable[[int], None] | None = None) -> bytes | None:
+    """``data`` coded under the model, or None when that would not be smaller than ``data``."""
+    lib = kernels.lib()
+    cap = len(data) + _SLACK
+    out = ctypes.create_string_buffer(cap)
+    with _Model(spec) as model:
+        for start in range(0, len(data), _SLICE):
+            end = min(len(data), start + _SLICE)
+            total = lib.cm_encode(model, data, start, end, out, cap)
+            if total > len(data):
+                return None
+            if progress is not None:
+                progress(end)
+        total = lib.cm_finish(model)
+    if total >= len(data):
+        return None
+    return out.raw[:total]
+
+
+def decode(payload: bytes, length: int, spec: CmSpec, progress: Callable[[int], None] | None = None) -> bytes:
+    """The ``length`` bytes ``payload`` codes; :class:`FormatError` if it ends too early."""
+    lib = kernels.lib()
+    out = ctypes.create_string_buffer(max(1, length))
+    with _Model(spec) as model:
+        for start in range(0, length, _SLICE):
+            end = min(length, start + _SLICE)
+            if lib.cm_decode(model, payload, len(payload), out, start, end) != 0:
+                raise FormatError("corrupt chunk (its coded data ends before its bytes do)")
+            if progress is not None:
+                progress(end)
+    return out.raw[:length]
