@@ -56,6 +56,7 @@ _SIGNATURES = {
     "cm_decode": (_I, [_P, _P, _L, _P, _L, _L]),
     "cm_states": (_I, [_P, _P, _P]),
     "cm_squash_table": (None, [_P, _P]),
+    "cm_code_bits": (_L, [_P, _P, _L, _P, _L]),
 }
 
 

@@ -650,3 +650,15 @@ void cm_squash_table(int16_t *squash_out, int16_t *stretch_out) {
     memcpy(squash_out, g_squash_t, sizeof g_squash_t);
     memcpy(stretch_out, g_stretch, sizeof g_stretch);
 }
+
+/* For tests: the binary coder alone, coding bits[i] at probability p12[i] (of a 1, in 1/4096);
+ * returns the coded length (written to out[0:cap)). */
+int64_t cm_code_bits(const uint8_t *bits, const int16_t *p12, int64_t n, uint8_t *out, int64_t cap) {
+    Cm m;
+    memset(&m, 0, sizeof m);
+    m.x2 = 0xFFFFFFFFU;
+    m.out = out;
+    m.out_cap = cap;
+    for (int64_t i = 0; i < n; i++) encode_bit(&m, bits[i], p12[i]);
+    return cm_finish(&m);
+}
