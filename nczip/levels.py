@@ -104,6 +104,12 @@ def _set_tiling(ensemble: dict[str, Any], tiling: str | None) -> None:
         ensemble.setdefault("phrase", copy.deepcopy(ENSEMBLE_COMPONENTS["phrase"]))["tiling"] = tiling
 
 
+def token_components(level: int) -> list[str]:
+    """The components that give fast level ``level`` its former token models (the design before
+    the context-mixing core; they still decode and are still reachable with ``components``)."""
+    return list(FAST_DEFAULT) + (["ssm"] if _FAST_LEVELS[level][2] else [])
+
+
 def uses_llm(level: int) -> bool:
     return level in _LLM_LEVELS
 

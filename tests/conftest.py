@@ -38,3 +38,19 @@ def with_header(packed: bytes, config: dict | None = None, model: dict | None = 
     if model is not None:
         header.model = model
     return header.to_bytes() + packed[src.tell():]
+
+
+def token_models(level: int) -> list:
+    """``components=`` that give fast level ``level`` its former token models (before cm/1): the
+    tests of those models, which still decode old files and are still selectable, use them."""
+    import nczip
+    from nczip.levels import token_components
+
+    return [nczip.Component(name) for name in token_components(level)]
+
+
+def token_flag(level: int) -> tuple[str, str]:
+    """The CLI's ``--with`` for :func:`token_models`."""
+    from nczip.levels import token_components
+
+    return ("--with", ",".join(token_components(level)))

@@ -1,4 +1,5 @@
-"""The fast levels: compact token layout, online SSM, determinism across worker counts."""
+"""The fast levels: the context-mixing core by default; the former compact token layout and online
+SSM (selected with components), determinism across worker counts."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from nczip.predictors.llm import LlamaModel
 from nczip.predictors.ssm import OnlineSSM
 from nczip.tokens import from_compact_symbols, segment, to_compact_symbols
 
-from conftest import run_nczip, with_header
+from conftest import run_nczip, token_flag, token_models, with_header
 from test_llm import MIXED
 
 
@@ -34,21 +35,28 @@ def test_compact_layout_reproduces_every_byte(vocab):
 
 
 @pytest.mark.parametrize("level", [1, 2, 3])
-def test_fast_levels_round_trip_mixed_text(level, alice):
+@pytest.mark.parametrize("design", ["cm", "tokens"])
+def test_fast_levels_round_trip_mixed_text(level, design, alice):
     data = alice[:3000] + MIXED + alice[3000:4000]
-    packed = nczip.compress(data, level=level)
+    packed = nczip.compress(data, level=level, components=token_models(level) if design == "tokens" else None)
     assert nczip.decompress(packed) == data
-    assert nczip.scan_container(io.BytesIO(packed)).methods == {"tokens": 1}
+    assert nczip.scan_container(io.BytesIO(packed)).methods == {design: 1}
+
+
+def test_context_mixing_levels_name_no_model():
+    header = read_header(io.BytesIO(nczip.compress(b"x" * 10, level=2)))
+    assert header.model == {} and header.config["cm"]["name"] == "cm/1"
 
 
 def test_fast_levels_record_the_kernel_backend():
-    header = read_header(io.BytesIO(nczip.compress(b"x" * 10, level=3)))
+    header = read_header(io.BytesIO(nczip.compress(b"x" * 10, level=3, components=token_models(3))))
     assert header.config["tokens"]["ssm"]["dm"] == 48 and header.config["tokens"]["ssm"]["shortlist"] == 8192
     assert header.model["sha256"] == default_model().sha256
     # numpy's SIMD level is no longer part of it: no numpy transcendental is on the coding path
     assert header.model["backend"] == kernels_part()
     # Level 1 has no SSM, but its mixer and quantiser run in the same kernels.
-    assert read_header(io.BytesIO(nczip.compress(b"x" * 10, level=1))).model["backend"] == kernels_part()
+    assert read_header(io.BytesIO(nczip.compress(b"x" * 10, level=1, components=token_models(1)))
+                       ).model["backend"] == kernels_part()
 
 
 def test_ssm_learns_a_repeating_sequence():
@@ -79,7 +87,7 @@ def test_ssm_is_reproducible_from_its_seed():
 def test_ssm_level_output_does_not_depend_on_worker_count(tmp_path, alice, enc_threads, dec_threads):
     data = alice[:6000]
     (tmp_path / "in.txt").write_bytes(data)
-    args = ("-3", "--chunk-size", "2000", "-c", "in.txt")
+    args = ("-3", *token_flag(3), "--chunk-size", "2000", "-c", "in.txt")
     one = run_nczip(*args, "-T", str(enc_threads), cwd=tmp_path)
     other = run_nczip(*args, "-T", str(3 - enc_threads), cwd=tmp_path)
     assert one.returncode == 0, one.stderr
@@ -102,7 +110,7 @@ def test_ssm_beats_the_type_counts_alone(alice):
 def test_a_file_from_another_ssm_version_is_refused_by_name(alice):
     from nczip.errors import FormatError
 
-    packed = nczip.compress(alice[:3000], level=3)
+    packed = nczip.compress(alice[:3000], level=3, components=token_models(3))
     config = read_header(io.BytesIO(packed)).config
     # a retired version (its initialisation used libm's log): refused by name, before decoding
     config["tokens"]["ssm"]["name"] = "ssm/2"

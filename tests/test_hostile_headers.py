@@ -24,17 +24,18 @@ import nczip
 from nczip.container import read_header
 from nczip.errors import NczError
 
-from conftest import run_nczip, with_header
+from conftest import run_nczip, token_models, with_header
 
 TEXT = b"The quick brown fox jumps over the lazy dog. " * 4 + b"Pack my box with five dozen liquor jugs.\n"
 
 
 @pytest.fixture(scope="module")
 def containers() -> dict[int, bytes]:
-    """Tiny valid containers whose one chunk is coded by each level's token models."""
+    """Tiny valid containers whose one chunk is coded by each level's token models (levels 1 and 3:
+    the former token models, selected by components)."""
     out = {}
     for level in (1, 3, 4):
-        packed = nczip.compress(TEXT, level=level)
+        packed = nczip.compress(TEXT, level=level, components=token_models(level) if level < 4 else None)
         assert nczip.scan_container(io.BytesIO(packed)).methods == {"llm" if level == 4 else "tokens": 1}
         out[level] = packed
     return out

@@ -34,6 +34,7 @@ enum {
     P_APM,        /* APM stages, 0..2 */
     P_LR,         /* mixer learning rate (error multiplier) */
     P_LIMIT,      /* adaptation limit of the state maps (count), 1..1023 */
+    P_EXTERNAL,   /* 1: a caller-supplied next-byte distribution is one more input (cm_code_byte) */
     P_COUNT
 };
 
@@ -46,7 +47,7 @@ enum {
 
 #define MAX_CTX 15
 #define INPUTS_PER_CTX 2
-#define MAX_INPUTS (MAX_CTX * INPUTS_PER_CTX + 3)
+#define MAX_INPUTS (MAX_CTX * INPUTS_PER_CTX + 5)
 #define N_STATES 256
 #define APM_CELLS 33
 
@@ -192,6 +193,11 @@ typedef struct {
     const uint8_t *in;
     int64_t in_len, in_pos;
     int known; /* contexts whose state at this node has been seen */
+    /* external model: prefix sums of its next-byte weights (set per byte by cm_code_byte) */
+    int external;
+    int64_t ext_cum[257];
+    MapCell ext_map[4096 / 64 * 8];
+    int ext_idx;
 } Cm;
 
 static uint32_t mix32(uint32_t h) {
@@ -240,12 +246,14 @@ Cm *cm_new(const int32_t *params) {
     if (params[P_APM] < 0 || params[P_APM] > 2) return NULL;
     if (params[P_LR] < 1 || params[P_LR] > 64) return NULL;
     if (params[P_LIMIT] < 1 || params[P_LIMIT] > 1023) return NULL;
+    if (params[P_EXTERNAL] < 0 || params[P_EXTERNAL] > 1) return NULL;
     Cm *m = calloc(1, sizeof(Cm));
     if (!m) return NULL;
     memcpy(m->params, params, sizeof m->params);
     for (int k = 0; k < MAX_CTX; k++)
         if (params[P_CONTEXTS] & (1 << k)) m->ctx_kind[m->nctx++] = k;
-    m->ninputs = m->nctx * INPUTS_PER_CTX + 1 + (params[P_MATCH_BITS] ? 2 : 0);
+    m->external = params[P_EXTERNAL];
+    m->ninputs = m->nctx * INPUTS_PER_CTX + 1 + (params[P_MATCH_BITS] ? 2 : 0) + (m->external ? 2 : 0);
     m->table_mask = (1U << params[P_TABLE_BITS]) - 1;
     m->table = calloc((size_t)1 << params[P_TABLE_BITS], sizeof(Slot));
     m->map = malloc((size_t)m->nctx * N_STATES * sizeof(MapCell));
@@ -273,6 +281,10 @@ Cm *cm_new(const int32_t *params) {
             m->map[c * N_STATES + s].p = (int32_t)p;
             m->map[c * N_STATES + s].n = 0;
         }
+    for (int i = 0; i < 512; i++) {
+        m->ext_map[i].p = ((i & 63) * 64 + 32) << 16;
+        m->ext_map[i].n = 0;
+    }
     for (int i = 0; i < 128; i++) {
         m->mmap[i].p = (i & 1) ? (3 << 26) : (1 << 26);
         m->mmap[i].n = 0;
@@ -467,6 +479,20 @@ static int predict(Cm *m) {
             m->x[ni++] = 0;
         }
     }
+    if (m->external) {
+        /* the external model's probability that this bit is 1: its weight on the bytes that
+         * continue the bits so far with a 1, over its weight on all that continue them; refined
+         * by a map learned per (bit position, quantised probability) */
+        int width = 1 << (8 - m->bit);
+        int lo = (int)(m->c0 - (1u << m->bit)) * width;
+        int64_t all = m->ext_cum[lo + width] - m->ext_cum[lo];
+        int64_t one = m->ext_cum[lo + width] - m->ext_cum[lo + width / 2];
+        int p = all > 0 ? clamp12((int)((one * 4096) / all)) : 2048;
+        m->ext_idx = m->bit * 64 + (p >> 6);
+        int q = clamp12(map_p(&m->ext_map[m->ext_idx]));
+        m->x[ni++] = stretch(p);
+        m->x[ni++] = stretch(q);
+    }
     m->known = known;
     /* first layer: one weight set per selector */
     int base = 0;
@@ -519,6 +545,7 @@ static void update(Cm *m, int y) {
         if (m->mexpect != y) m->mlen = 0;
     }
     /* a faster rate while the weights are young: 4x at the start, halved by 256 KiB */
+    if (m->external) map_update(&m->ext_map[m->ext_idx], y, m->recip, 1023);
     int lr = m->params[P_LR];
     lr += (int)(((int64_t)lr * 3 * 262144) / (m->pos + 262144));
     int base = 0;
@@ -634,6 +661,49 @@ int cm_decode(Cm *m, const uint8_t *payload, int64_t n, uint8_t *out, int64_t st
         if (m->in_pos > m->in_len + 8) return -1;
     }
     return 0;
+}
+
+static void set_external(Cm *m, const int32_t *weights) {
+    m->ext_cum[0] = 0;
+    for (int i = 0; i < 256; i++) m->ext_cum[i + 1] = m->ext_cum[i] + (weights[i] > 0 ? weights[i] : 0);
+}
+
+/* One byte with an external model's next-byte weights (256 non-negative integers) as one more
+ * input: the encoder passes the byte (data[i], data = the whole chunk), the decoder -1 and gets it
+ * back. The caller runs the external model, so its schedule is the caller's, the same both ways.
+ * Returns the byte, or -1 past the end of a corrupt payload (decoding; cm_decode set the input). */
+int cm_code_byte(Cm *m, uint8_t *data, int64_t i, const int32_t *weights) {
+    start_history(m, data);
+    set_external(m, weights);
+    int c = 0;
+    if (m->in == NULL) { /* encoding */
+        c = data[i];
+        for (int k = 7; k >= 0; k--) {
+            int y = (c >> k) & 1;
+            encode_bit(m, y, predict(m));
+            update(m, y);
+        }
+    } else {
+        for (int k = 0; k < 8; k++) {
+            int y = decode_bit(m, predict(m));
+            update(m, y);
+            c = (c << 1) | y;
+        }
+        data[i] = (uint8_t)c;
+        if (m->in_pos > m->in_len + 8) return -1;
+    }
+    byte_update(m, c);
+    return c;
+}
+
+/* Sets the coded output buffer (encoding) or the payload (decoding) for cm_code_byte. */
+void cm_set_output(Cm *m, uint8_t *out, int64_t cap) { m->out = out; m->out_cap = cap; }
+
+void cm_set_input(Cm *m, const uint8_t *payload, int64_t n) {
+    m->in = payload;
+    m->in_len = n;
+    m->in_pos = 0;
+    for (int i = 0; i < 4; i++) m->xv = (m->xv << 8) | (uint32_t)next_in(m);
 }
 
 /* For tests: the bit-history table and the squash/stretch tables the model uses. */

@@ -9,11 +9,14 @@ one C object between slices, so slicing changes no output byte.
 from __future__ import annotations
 
 import ctypes
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from .. import kernels
 from ..config import CM_CONTEXTS, CmSpec
 from ..errors import FormatError, NczError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Bytes coded between progress reports: ~0.1-1 s of work at every level.
 _SLICE = 1 << 17
@@ -22,13 +25,14 @@ _SLICE = 1 << 17
 _SLACK = 1024
 
 
-def _params(spec: CmSpec) -> ctypes.Array[ctypes.c_int32]:
-    """The C core's parameter array (its enum P_* order)."""
+def _params(spec: CmSpec, external: bool = False) -> ctypes.Array[ctypes.c_int32]:
+    """The C core's parameter array (its enum P_* order); ``external``: one more input, a next-byte
+    distribution the caller computes (:func:`encode_with`)."""
     mask = 0
     for name in spec.contexts:
         mask |= 1 << CM_CONTEXTS.index(name)
     values = [spec.table_bits, mask, spec.match_bits, spec.match_min, spec.selectors, spec.apm, spec.lr,
-              spec.limit]
+              spec.limit, int(external)]
     return (ctypes.c_int32 * len(values))(*values)
 
 
@@ -40,8 +44,8 @@ def memory(spec: CmSpec) -> int:
 class _Model:
     """One C model: created on entry, freed on exit (the tables can be hundreds of MB)."""
 
-    def __init__(self, spec: CmSpec) -> None:
-        self.params = _params(spec)
+    def __init__(self, spec: CmSpec, external: bool = False) -> None:
+        self.params = _params(spec, external)
         self.handle: int | None = None
 
     def __enter__(self) -> int:
@@ -90,4 +94,44 @@ def decode(payload: bytes, length: int, spec: CmSpec, progress: Callable[[int], 
                 raise FormatError("corrupt chunk (its coded data ends before its bytes do)")
             if progress is not None:
                 progress(end)
+    return out.raw[:length]
+
+
+class ByteModel(Protocol):
+    """A next-byte model run beside the core (an experiment's extra mixer input)."""
+
+    def weights(self) -> "np.ndarray":
+        """Non-negative int32 weights of the 256 next bytes."""
+
+    def update(self, byte: int) -> None:
+        """Learn the byte that came."""
+
+
+def encode_with(data: bytes, spec: CmSpec, extra: ByteModel) -> bytes:
+    """``data`` coded with ``extra``'s next-byte distribution as one more mixer input: one call
+    into C per byte (the extra model runs in Python), for measuring what a model adds."""
+    lib = kernels.lib()
+    cap = len(data) + _SLACK
+    out = ctypes.create_string_buffer(cap)
+    buffer = ctypes.create_string_buffer(data, len(data))
+    with _Model(spec, external=True) as model:
+        lib.cm_set_output(model, out, cap)
+        for i in range(len(data)):
+            lib.cm_code_byte(model, buffer, i, kernels.ptr(extra.weights()))
+            extra.update(data[i])
+        total = lib.cm_finish(model)
+    return out.raw[:total]
+
+
+def decode_with(payload: bytes, length: int, spec: CmSpec, extra: ByteModel) -> bytes:
+    """The inverse of :func:`encode_with`."""
+    lib = kernels.lib()
+    out = ctypes.create_string_buffer(max(1, length))
+    with _Model(spec, external=True) as model:
+        lib.cm_set_input(model, payload, len(payload))
+        for i in range(length):
+            byte = lib.cm_code_byte(model, out, i, kernels.ptr(extra.weights()))
+            if byte < 0:
+                raise FormatError("corrupt chunk (its coded data ends before its bytes do)")
+            extra.update(byte)
     return out.raw[:length]
