@@ -11,13 +11,14 @@ is neither written to nor read from a terminal without ``-f``, and the input is 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import resource
 import signal
 import stat
 import sys
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable, Iterator, cast
 
 import click
 
@@ -82,6 +83,28 @@ def reader_gone() -> None:
     with contextlib.suppress(OSError):
         sys.stdout = None  # type: ignore[assignment]
     os._exit(128 + signal.SIGPIPE)
+
+
+class WriteAll:
+    """Writes every byte or raises. :class:`io.BufferedWriter` returns a short count, and drops the
+    error, when its raw file fails after a partial write of a large block (a reader gone after
+    64 KiB of a chunk, a full disk): a coder that ignored the count would end with status 0 and a
+    truncated output. Writing the rest again surfaces the error (BrokenPipeError, ENOSPC)."""
+
+    def __init__(self, dst: BinaryIO) -> None:
+        self.dst = dst
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data).cast("B")
+        while view:
+            written = self.dst.write(view)
+            if not written:
+                raise OSError(errno.EIO, "Input/output error (nothing written)")
+            view = view[written:]
+        return len(data)
+
+    def flush(self) -> None:
+        self.dst.flush()
 
 
 def for_each(names: list[str], one: Callable[[str], None]) -> bool:
@@ -207,11 +230,11 @@ def _one_file(mode: str, name: str, opts: FileOptions, work: Work) -> None:
             if target is None:
                 summary = work(src, None, progress)
             elif target == STDIO:
-                summary = work(src, sys.stdout.buffer, progress)
+                summary = work(src, cast(BinaryIO, WriteAll(sys.stdout.buffer)), progress)
                 sys.stdout.buffer.flush()
             else:
-                summary = outputs.write_output(target, lambda dst: work(src, dst, progress), force,
-                                               None if name == STDIO else name)
+                summary = outputs.write_output(target, lambda dst: work(src, cast(BinaryIO, WriteAll(dst)), progress),
+                                               force, None if name == STDIO else name)
         finally:
             progress.close()
     if opts.remove and name != STDIO and target not in (None, STDIO):
