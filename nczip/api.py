@@ -191,7 +191,7 @@ class Compressor:
     """Incremental compression, like :class:`lzma.LZMACompressor`.
 
     :meth:`compress` returns the header with its first call and then a frame for every complete
-    chunk (so it often returns ``b""``: a chunk is 1-4 MiB at the default sizes); :meth:`flush`
+    chunk (so it often returns ``b""``: a chunk is megabytes at the default sizes); :meth:`flush`
     codes the last partial chunk and closes the container. The concatenation of all returned
     bytes equals :func:`compress` of the concatenated input with the same options.
     """

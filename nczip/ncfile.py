@@ -5,7 +5,7 @@ Reading decodes the containers one after the other (a file may hold several, con
 :class:`~nczip.errors.FormatError` (an ``OSError``) for anything else: unlike :mod:`lzma`, which
 ignores trailing data that is not a stream, nczip refuses it, as :func:`nczip.decompress` and
 ``nczip -d`` do, so the file object and the command line never disagree about a file. Writing
-buffers one chunk (1-4 MiB at the default sizes) per worker before coding it; the container is
+buffers one chunk per worker (megabytes; the size depends on the level) before coding it; the container is
 complete when the file is closed.
 """
 
