@@ -199,7 +199,7 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
     if len(quick) < _INCOMPRESSIBLE * len(data) and config.cm is not None:
         from .predictors import cm
 
-        coded_cm = cm.encode(data, config.cm, progress)
+        coded_cm = cm.encode(data, config.cm, progress, result.stats)
         result.neural_bytes = len(coded_cm or b"")
         if coded_cm is not None and len(coded_cm) < len(best_payload):
             best_method, best_payload = METHOD_CM, coded_cm

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nczip
+from conftest import token_models
 from nczip.container import METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS, METHOD_ZSTD
 from nczip.stream import scan_container
 
@@ -55,7 +56,7 @@ def test_output_does_not_depend_on_worker_count(alice):
 
 def test_text_is_coded_as_tokens_and_beats_gzip(alice):
     data = alice[:30000]
-    packed = nczip.compress(data, level=2)
+    packed = nczip.compress(data, level=2, components=token_models(2))
     assert scan_container(io.BytesIO(packed)).methods == {"tokens": 1}
     assert len(packed) < len(gzip.compress(data, 9))
 
@@ -66,8 +67,9 @@ def test_bytes_that_do_not_tokenise_go_to_the_byte_model():
     rng = random.Random(5)
     words = [bytes(rng.randrange(128, 256) for _ in range(rng.randrange(2, 6))) for _ in range(50)]
     data = b"".join(rng.choice(words) for _ in range(6000))
-    packed = nczip.compress(data, level=1)
+    packed = nczip.compress(data, level=1, components=token_models(1))
     assert scan_container(io.BytesIO(packed)).methods == {"neural": 1}
+    assert scan_container(io.BytesIO(nczip.compress(data, level=1))).methods == {"cm": 1}  # bytes are its alphabet
     assert nczip.decompress(packed) == data
 
 

@@ -126,8 +126,8 @@ def test_the_avx2_and_baseline_builds_code_identically(tmp_path, monkeypatch, al
     source = Path(kernels.__file__).parent
     flags = (source / "cflags.txt").read_text().split()
     library = tmp_path / "baseline.so"
-    subprocess.run([gcc, *flags, "-DNC_BASELINE_ONLY", "-shared", "-fPIC", str(source / "ssm.c"),
-                    str(source / "dense.c"), "-o", str(library)], check=True)
+    subprocess.run([gcc, *flags, "-DNC_BASELINE_ONLY", "-shared", "-fPIC",
+                    *map(str, sorted(source.glob("*.c"))), "-o", str(library)], check=True)
     baseline = ctypes.CDLL(str(library))
     for name, (restype, argtypes) in kernels._SIGNATURES.items():
         getattr(baseline, name).restype = restype

@@ -55,6 +55,7 @@ enum {
 
 static int16_t g_stretch[4096];
 static int16_t g_squash_t[4096]; /* squash(x) for x in [-2048, 2047] */
+static double g_cost[4096];      /* -log2(p / 4096): statistics only, never on the coding path */
 static uint8_t g_next[N_STATES][2];
 static uint8_t g_n0[N_STATES], g_n1[N_STATES];
 static int g_nstates;
@@ -123,6 +124,8 @@ static void build_tables(void) {
         pi = v + 1;
     }
     for (int j = pi; j < 4096; j++) g_stretch[j] = 2047;
+    for (int p = 1; p < 4096; p++) g_cost[p] = -nc_log((double)p / 4096.0) / 0.6931471805599453;
+    g_cost[0] = g_cost[1];
     build_states();
     g_ready = 1;
 }
@@ -188,6 +191,7 @@ typedef struct {
     int32_t recip[1024];
     /* coder */
     uint32_t x1, x2, xv;
+    double ideal_bits; /* the model's -sum log2 p of the coded bits (the coder's overhead is the rest) */
     uint8_t *out;
     int64_t out_len, out_cap;
     const uint8_t *in;
@@ -576,6 +580,7 @@ NC_INLINE void put_byte(Cm *m, uint8_t b) {
 }
 
 NC_INLINE void encode_bit(Cm *m, int y, int p12) {
+    m->ideal_bits += g_cost[y ? p12 : 4096 - p12];
     uint32_t range = m->x2 - m->x1;
     uint32_t mid = m->x1 + (uint32_t)(((uint64_t)range * (uint32_t)p12) >> 12);
     if (y) m->x2 = mid; else m->x1 = mid + 1;
@@ -705,6 +710,8 @@ void cm_set_input(Cm *m, const uint8_t *payload, int64_t n) {
     m->in_pos = 0;
     for (int i = 0; i < 4; i++) m->xv = (m->xv << 8) | (uint32_t)next_in(m);
 }
+
+double cm_ideal_bits(const Cm *m) { return m->ideal_bits; }
 
 /* For tests: the bit-history table and the squash/stretch tables the model uses. */
 int cm_states(uint8_t *next, uint8_t *n0, uint8_t *n1) {

@@ -12,6 +12,7 @@ import ctypes
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from .. import kernels
+from ..codec import CodingStats
 from ..config import CM_CONTEXTS, CmSpec
 from ..errors import FormatError, NczError
 
@@ -64,8 +65,10 @@ def memory_text(params: ctypes.Array[ctypes.c_int32]) -> str:
     return f"{kernels.lib().cm_memory(params) / 2**20:.0f} MiB"
 
 
-def encode(data: bytes, spec: CmSpec, progress: Callable[[int], None] | None = None) -> bytes | None:
-    """``data`` coded under the model, or None when that would not be smaller than ``data``."""
+def encode(data: bytes, spec: CmSpec, progress: Callable[[int], None] | None = None,
+           stats: CodingStats | None = None) -> bytes | None:
+    """``data`` coded under the model, or None when that would not be smaller than ``data``;
+    ``stats`` gets the bytes coded and the model's ideal code length."""
     lib = kernels.lib()
     cap = len(data) + _SLACK
     out = ctypes.create_string_buffer(cap)
@@ -78,6 +81,9 @@ def encode(data: bytes, spec: CmSpec, progress: Callable[[int], None] | None = N
             if progress is not None:
                 progress(end)
         total = lib.cm_finish(model)
+        if stats is not None:
+            stats.symbols += len(data)
+            stats.ideal_bits += float(lib.cm_ideal_bits(model))
     if total >= len(data):
         return None
     return out.raw[:total]
