@@ -52,7 +52,7 @@ class _Fields:
     def __init__(self, raw: Any, where: str) -> None:
         if not isinstance(raw, dict):
             raise _bad(where, f"must be an object, not {_kind(raw)}")
-        self.raw, self.where, self.used = raw, where, set()
+        self.raw, self.where, self.used = raw, where, set[str]()
 
     def _get(self, key: str, required: bool) -> Any:
         """The field's value; MISSING when it is absent and optional (JSON null is a value)."""
@@ -66,6 +66,7 @@ class _Fields:
     def int(self, key: str, low: int, high: int, default: int | None = None) -> int:
         value = self._get(key, default is None)
         if value is MISSING:
+            assert default is not None  # absent only when optional, i.e. with a default
             return default
         if isinstance(value, bool) or not isinstance(value, int):
             raise _bad(self.where, f"{key} must be an integer, not {_kind(value)}")
@@ -76,6 +77,7 @@ class _Fields:
     def float(self, key: str, low: float, high: float, default: float | None = None) -> float:
         value = self._get(key, default is None)
         if value is MISSING:
+            assert default is not None  # absent only when optional, i.e. with a default
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _bad(self.where, f"{key} must be a number, not {_kind(value)}")

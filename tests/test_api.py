@@ -236,4 +236,4 @@ def test_mypy_is_clean_on_the_package_and_types_the_api(tmp_path):
                            "nczip", str(usage)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     errors = [line for line in done.stdout.splitlines() if ": error:" in line]
     assert [e for e in errors if "usage.py" not in e] == []
-    assert len(errors) == 1 and "usage.py:17" in errors[0] and 'has type "bytes"' in errors[0], errors
+    assert len(errors) == 1 and "usage.py:16" in errors[0] and 'has type "bytes"' in errors[0], errors

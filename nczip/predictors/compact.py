@@ -27,7 +27,7 @@ import numpy as np
 from .. import kernels
 from ..config import Tokens
 from ..tokens import FIRST_RANK, NEW_TYPE, RAW_ESCAPE, SymbolMode
-from .bytecontext import ByteContextModel
+from . import Predictor
 from .mixer import TokenMixer
 from .tokenstream import RawSpans
 
@@ -61,7 +61,7 @@ class NewTypeModel:
 class CompactTokenModel:
     """Predictor of a chunk's compact symbol stream (see the module docstring)."""
 
-    def __init__(self, codable: np.ndarray, byte_model: ByteContextModel, allow_escape: bool,
+    def __init__(self, codable: np.ndarray, byte_model: Predictor, allow_escape: bool,
                  config: Tokens) -> None:
         n_vocab = codable.shape[0]
         self.mixer = TokenMixer(np.ones(n_vocab, dtype=bool), config.ensemble)

@@ -172,7 +172,7 @@ class TokenMixer:
         self._hits = self.ngram.hits() if self.ngram is not None else []
         self._hits_fresh = True
         self._proposal = self._propose() if self.skip else None
-        if self._proposal is None or self.steps < self.skip.warmup:
+        if self._proposal is None or self.skip is None or self.steps < self.skip.warmup:
             self._skip_eps = None
             return True
         right, tried = self.skip_stats[self._proposal[1]]
@@ -219,7 +219,7 @@ class TokenMixer:
         # q is kept as scale * q: a stage's (1 - lambda) goes into the scalar, its lambda * s onto
         # the few tokens it saw, so a stage costs O(support), not O(vocabulary).
         scale = 1.0
-        stages: list[tuple[str, tuple[int, ...], np.ndarray, np.ndarray]] = []
+        stages: list[tuple[str, tuple[int, ...], np.ndarray | None, np.ndarray | float]] = []
         if self.ssm is not None and self._compact:
             types = len(self._compact)
             stages.append(("sigma", (conf,), self._type_ids[:types], self.ssm.probs(types)))
@@ -227,7 +227,7 @@ class TokenMixer:
             hits = self._hits if self._hits_fresh else self.ngram.hits()
             self._hits_fresh = False
             for hit in hits:
-                cell = (self.ngram.orders.index(hit.order), _bucket(hit.total, _COUNT_EDGES), conf)
+                cell: tuple[int, ...] = (self.ngram.orders.index(hit.order), _bucket(hit.total, _COUNT_EDGES), conf)
                 stages.append(("theta", cell, hit.tokens, hit.counts / hit.total))
         if self.match is not None:
             token = self.match.predicted()
@@ -254,6 +254,7 @@ class TokenMixer:
             q *= scale
         trace["biased"] = q
         if log_probs is None and self._skip_eps is not None:
+            assert self._proposal is not None  # wants_llm sets _skip_eps only with a proposal
             token = self._proposal[0]
             eps = self._skip_eps
             q = q * eps

@@ -31,6 +31,7 @@ the tiling decides which phrases a bounded codebook holds.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def _letters(tiling: str, count: int, theta: float) -> np.ndarray:
 def tile_starts(tiling: str, positions: int, levels: int, theta: float = 0.0) -> list[np.ndarray]:
     """Token positions (< ``positions``) where a tile starts, for each level 0..levels-1."""
     letters = _letters(tiling, positions + 1, theta)
-    starts = np.concatenate(([0], np.cumsum(np.where(letters, 2, 1))[:-1]))
+    starts: Any = np.concatenate(([0], np.cumsum(np.where(letters, 2, 1))[:-1]))  # then a list
     keep = starts < positions
     kinds, starts = letters[keep].tolist(), starts[keep].tolist()
     out = [np.array(starts, dtype=np.int64)]

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..config import Ensemble
 from ..tokens import SymbolMode
-from .bytecontext import ByteContextModel
+from . import Predictor
 from .llm import LlmLane
 from .mixer import TokenMixer
 
@@ -22,7 +22,7 @@ class RawSpans:
     """The LENGTH and RAW modes shared by both token layouts: a raw span's base-128 length, then
     its bytes under the byte model."""
 
-    def __init__(self, byte_model: ByteContextModel) -> None:
+    def __init__(self, byte_model: Predictor) -> None:
         self.byte_model = byte_model
         self._length = self._shift = self._remaining = 0
 
@@ -50,7 +50,7 @@ class RawSpans:
 class TokenStreamModel:
     """Composite predictor whose alphabet depends on the mode (vocabulary + escape, or bytes)."""
 
-    def __init__(self, llm: LlmLane, byte_model: ByteContextModel, pieces: list[bytes],
+    def __init__(self, llm: LlmLane, byte_model: Predictor, pieces: list[bytes],
                  allow_escape: bool, ensemble: Ensemble | None = None, mixer: TokenMixer | None = None) -> None:
         self.llm = llm
         self.mixer = mixer or TokenMixer(llm.codable, ensemble or Ensemble())
