@@ -43,10 +43,10 @@ _FAST_LEVELS: dict[int, tuple[int, int, dict[str, Any] | None]] = {
 # plus the chunk, per worker, whatever the input. Measured in docs/cm.md.
 _CM_ALL = list(names.CM_CONTEXTS)
 _CM_LEVELS: dict[int, tuple[dict[str, Any], int]] = {
-    1: ({"contexts": ["o1", "o2", "o3", "o4", "o6", "word"], "table_bits": 22, "match_bits": 20, "match_min": 6,
-         "selectors": 1, "apm": 1, "lr": 3, "limit": 255}, 8 << 20),
-    2: ({"contexts": ["o0", "o1", "o2", "o3", "o4", "o5", "o6", "word", "word2"], "table_bits": 23,
-         "match_bits": 22, "match_min": 6, "selectors": 2, "apm": 2, "lr": 3, "limit": 1023}, 16 << 20),
+    1: ({"contexts": ["o1", "o2", "o3", "o4", "o6", "word"], "table_bits": 23, "match_bits": 22, "match_min": 6,
+         "selectors": 1, "apm": 1, "lr": 3, "limit": 1023}, 16 << 20),
+    2: ({"contexts": ["o0", "o1", "o2", "o3", "o4", "o5", "o6", "word", "word2"], "table_bits": 24,
+         "match_bits": 22, "match_min": 6, "selectors": 2, "apm": 2, "lr": 3, "limit": 1023}, 32 << 20),
     3: ({"contexts": _CM_ALL, "table_bits": 24, "match_bits": 22, "match_min": 6, "selectors": 3, "apm": 2,
          "lr": 3, "limit": 1023}, 32 << 20),
 }

@@ -155,7 +155,8 @@ typedef struct {
     uint32_t hash[MAX_CTX];
     uint8_t *node[MAX_CTX]; /* the current nibble slot's states */
     MapCell *map;           /* nctx * N_STATES */
-    Slot *table;
+    Slot *table; /* 64-byte aligned inside table_raw */
+    void *table_raw;
     uint32_t table_mask;
     /* history */
     const uint8_t *hist;
@@ -220,7 +221,7 @@ int64_t cm_param_count(void) { return P_COUNT; }
 void cm_free(Cm *m) {
     if (!m) return;
     free(m->map);
-    free(m->table);
+    free(m->table_raw);
     free(m->mtab);
     free(m->w1);
     free(m->apm1);
@@ -259,7 +260,11 @@ Cm *cm_new(const int32_t *params) {
     m->external = params[P_EXTERNAL];
     m->ninputs = m->nctx * INPUTS_PER_CTX + 1 + (params[P_MATCH_BITS] ? 2 : 0) + (m->external ? 2 : 0);
     m->table_mask = (1U << params[P_TABLE_BITS]) - 1;
-    m->table = calloc((size_t)1 << params[P_TABLE_BITS], sizeof(Slot));
+    /* 64-byte aligned, so a slot's three probe positions (i, i^1, i^2) share one cache line */
+    /* (calloc, not aligned_alloc + memset: the kernel's zero pages cost nothing until touched,
+     * so a small input does not pay for the whole table) */
+    m->table_raw = calloc(((size_t)1 << params[P_TABLE_BITS]) + 4, sizeof(Slot));
+    m->table = m->table_raw ? (Slot *)(((uintptr_t)m->table_raw + 63) & ~(uintptr_t)63) : NULL;
     m->map = malloc((size_t)m->nctx * N_STATES * sizeof(MapCell));
     if (params[P_MATCH_BITS]) {
         m->mmask = (1U << params[P_MATCH_BITS]) - 1;
@@ -357,8 +362,13 @@ static uint8_t *find_slot(Cm *m, uint32_t h) {
 
 static void nibble_slots(Cm *m) {
     uint32_t extra = m->bit == 0 ? 0 : (m->c0 & 0xF) + 16; /* the first nibble, once known */
-    for (int c = 0; c < m->nctx; c++)
-        m->node[c] = find_slot(m, extra ? combine(m->hash[c], extra) : m->hash[c]);
+    uint32_t h[MAX_CTX];
+    /* all slots' cache lines are requested before the first is read: the misses overlap */
+    for (int c = 0; c < m->nctx; c++) {
+        h[c] = extra ? combine(m->hash[c], extra) : m->hash[c];
+        __builtin_prefetch(&m->table[h[c] & m->table_mask & ~3u]);
+    }
+    for (int c = 0; c < m->nctx; c++) m->node[c] = find_slot(m, h[c]);
 }
 
 static void match_byte(Cm *m) {
@@ -420,14 +430,14 @@ NC_INLINE void map_update(MapCell *cell, int y, const int32_t *recip, int limit)
 
 NC_INLINE int clamp12(int p) { return p < 1 ? 1 : (p > 4095 ? 4095 : p); }
 
-static int dot(const int32_t *x, const int32_t *w, int n) {
+NC_INLINE int dot(const int32_t *x, const int32_t *w, int n) {
     int64_t s = 0;
     for (int i = 0; i < n; i++) s += (int64_t)x[i] * w[i];
     int64_t v = s >> 16;
     return (int)(v > 2047 ? 2047 : (v < -2047 ? -2047 : v));
 }
 
-static void train(const int32_t *x, int32_t *w, int n, int err) {
+NC_INLINE void train(const int32_t *x, int32_t *w, int n, int err) {
     for (int i = 0; i < n; i++) {
         int64_t v = (int64_t)w[i] + (((int64_t)x[i] * err + 0x2000) >> 14);
         w[i] = (int32_t)(v > 0x3FFFFFFF ? 0x3FFFFFFF : (v < -0x3FFFFFFF ? -0x3FFFFFFF : v));
@@ -449,7 +459,7 @@ NC_INLINE int nibble_node(const Cm *m) {
     return (int)(m->c0 & ((1u << k) - 1)) | (1 << k);
 }
 
-static int predict(Cm *m) {
+NC_INLINE int predict(Cm *m) {
     int node = nibble_node(m);
     int ni = 0, known = 0;
     for (int c = 0; c < m->nctx; c++) {
@@ -528,14 +538,14 @@ static int predict(Cm *m) {
             const uint16_t *t2 = m->apm2 + h * APM_CELLS;
             m->pa2 = clamp12(((int)t2[lo] * (128 - w) + (int)t2[lo + 1] * w) >> 11);
             m->apm_idx2 = (int)h * APM_CELLS + lo + (w >> 6);
-            pr = (2 * pr + m->pa1 + m->pa2 * 1 + 2) >> 2;
+            pr = (pr + m->pa1 + 2 * m->pa2 + 2) >> 2;
         } else pr = (pr + 3 * m->pa1 + 2) >> 2;
     }
     m->pfinal = clamp12(pr);
     return m->pfinal;
 }
 
-static void update(Cm *m, int y) {
+NC_INLINE void update(Cm *m, int y) {
     int node = nibble_node(m);
     int limit = m->params[P_LIMIT];
     for (int c = 0; c < m->nctx; c++) {
@@ -620,7 +630,7 @@ static void start_history(Cm *m, const uint8_t *hist) {
 /* Code data[start:end) (data is the whole chunk; earlier bytes are history for the match model)
  * into out[0:cap), the same buffer on every call; returns the coder's total output so far (bytes
  * beyond cap are counted, not written: the caller then gives up on this chunk). */
-int64_t cm_encode(Cm *m, const uint8_t *data, int64_t start, int64_t end, uint8_t *out, int64_t cap) {
+NC_HOT int64_t cm_encode(Cm *m, const uint8_t *data, int64_t start, int64_t end, uint8_t *out, int64_t cap) {
     start_history(m, data);
     m->out = out;
     m->out_cap = cap;
@@ -646,7 +656,7 @@ int64_t cm_finish(Cm *m) {
 
 /* Decode out[start:end) from payload[0:n) (out[0:start) was decoded by earlier calls). Returns 0,
  * or -1 once the decoder has read more than 8 bytes past the payload's end: corrupt data. */
-int cm_decode(Cm *m, const uint8_t *payload, int64_t n, uint8_t *out, int64_t start, int64_t end) {
+NC_HOT int cm_decode(Cm *m, const uint8_t *payload, int64_t n, uint8_t *out, int64_t start, int64_t end) {
     if (m->in == NULL) {
         m->in = payload;
         m->in_len = n;
@@ -677,7 +687,7 @@ static void set_external(Cm *m, const int32_t *weights) {
  * input: the encoder passes the byte (data[i], data = the whole chunk), the decoder -1 and gets it
  * back. The caller runs the external model, so its schedule is the caller's, the same both ways.
  * Returns the byte, or -1 past the end of a corrupt payload (decoding; cm_decode set the input). */
-int cm_code_byte(Cm *m, uint8_t *data, int64_t i, const int32_t *weights) {
+NC_HOT int cm_code_byte(Cm *m, uint8_t *data, int64_t i, const int32_t *weights) {
     start_history(m, data);
     set_external(m, weights);
     int c = 0;
