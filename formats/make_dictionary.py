@@ -6,7 +6,11 @@ identity at the time the dictionary was frozen. deflate finds nearer matches che
 default level (3) comes last. Dictionary 1 (flag bit 1) was made the same way before the models'
 arithmetic names (llm/2, mixer/2, compact/2, ssm/3) and the backend identity format changed.
 
+Dictionary 3 (flag bit 3, what new files use) is dictionary 2 followed by the context-mixing
+levels' configurations (cm/1), level 3 last: ``python3 formats/make_dictionary.py 3``.
+
 Usage: python3 formats/make_dictionary.py > nczip/metadata-dictionary-2.txt
+       python3 formats/make_dictionary.py 3 > nczip/metadata-dictionary-3.txt
 """
 
 from __future__ import annotations
@@ -30,6 +34,12 @@ def canonical(obj: dict) -> str:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["3"]:
+        from pathlib import Path
+
+        base = (Path(__file__).resolve().parent.parent / "nczip" / "metadata-dictionary-2.txt").read_text()
+        sys.stdout.write(base + "\n".join(canonical(level_config(level)[0]) for level in (1, 2, 3)) + "\n")
+        return
     lines = [OTHER]
     for level in (9, 8, 7, 6, 5, 4):
         lines.append(canonical(level_config(level)[0]))

@@ -39,19 +39,24 @@ _TRAILER = struct.Struct("<BQI32s")  # tag, total length, chunk count, sha256(or
 _U16 = struct.Struct("<H")
 FLAG_DEFLATED_METADATA = 0x01  # configuration and model identity are raw-deflate streams
 FLAG_PRESET_DICTIONARY = 0x02  # ... deflated against preset dictionary 1
-FLAG_PRESET_DICTIONARY_2 = 0x04  # ... deflated against preset dictionary 2 (what new files use)
-_KNOWN_FLAGS = FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY | FLAG_PRESET_DICTIONARY_2
+FLAG_PRESET_DICTIONARY_2 = 0x04  # ... deflated against preset dictionary 2
+FLAG_PRESET_DICTIONARY_3 = 0x08  # ... deflated against preset dictionary 3 (what new files use)
+_PRESETS = FLAG_PRESET_DICTIONARY | FLAG_PRESET_DICTIONARY_2 | FLAG_PRESET_DICTIONARY_3
+_KNOWN_FLAGS = FLAG_DEFLATED_METADATA | _PRESETS
 # The preset dictionaries for the metadata: the canonical JSON of a version's level
 # configurations and model identities. With one a level's configuration deflates to ~7 bytes
 # instead of ~275, so a header is ~50 bytes instead of ~480 (what a small file pays). Frozen: files
 # depend on their exact bytes (checked below); a different dictionary needs a new flag bit.
 # Dictionary 2 (formats/make_dictionary.py) holds the model names and backend identity format of
-# the portable kernels; dictionary 1 the earlier ones.
+# the portable kernels; dictionary 1 the earlier ones; dictionary 3 is dictionary 2 plus the
+# context-mixing levels' configurations (cm/1).
 _DICTIONARIES = {
     FLAG_PRESET_DICTIONARY: ("metadata-dictionary-1.txt",
                              "b0856d7391faa51b953ad2975ffc2d112a1dea30c1c923e2590800db4113c64a"),
     FLAG_PRESET_DICTIONARY_2: ("metadata-dictionary-2.txt",
                                "78f9a8933ec36323ab3847ee6f23ada063edfdf27514dc505bcf3a0a6657fb22"),
+    FLAG_PRESET_DICTIONARY_3: ("metadata-dictionary-3.txt",
+                               "be6fe4f8a043dff5bb6c6f070c9394fbec2396a65af697500b8221f5b0dfa929"),
 }
 _MAX_METADATA = 1 << 16
 _U32 = struct.Struct("<I")
@@ -63,7 +68,7 @@ def _canonical_json(obj: dict[str, Any] | None) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=3)
 def _dictionary(flag: int) -> bytes:
     name, sha256 = _DICTIONARIES[flag]
     path = Path(__file__).with_name(name)
@@ -79,7 +84,7 @@ def _dictionary(flag: int) -> bytes:
 def _deflate(raw: bytes) -> bytes:
     if not raw:
         return b""
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=_dictionary(FLAG_PRESET_DICTIONARY_2))
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=_dictionary(FLAG_PRESET_DICTIONARY_3))
     return packer.compress(raw) + packer.flush()
 
 
@@ -112,7 +117,7 @@ class Header:
             raise ValueError(f"chunk size must be between 1 and {MAX_CHUNK_SIZE}")
         config = _deflate(_canonical_json(self.config))
         model = _deflate(_canonical_json(self.model))
-        flags = FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY_2
+        flags = FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY_3
         body = (_HEAD.pack(MAGIC, self.version, flags, self.chunk_size, self.level)
                 + _U16.pack(len(config)) + config + _U16.pack(len(model)) + model)
         return body + _U32.pack(zlib.crc32(body))
@@ -190,9 +195,9 @@ def read_header(src: BinaryIO, first: bytes = b"") -> Header:
     model_raw = _read_exact(src, _U16.unpack(_read_exact(src, 2, "header"))[0], "header")
     body = head + _U16.pack(len(config_raw)) + config_raw + _U16.pack(len(model_raw)) + model_raw
     _check_crc(body, src, "header")
-    presets = flags & (FLAG_PRESET_DICTIONARY | FLAG_PRESET_DICTIONARY_2)
+    presets = flags & _PRESETS
     if (flags & ~_KNOWN_FLAGS or (presets and not flags & FLAG_DEFLATED_METADATA)
-            or presets == FLAG_PRESET_DICTIONARY | FLAG_PRESET_DICTIONARY_2):
+            or presets & (presets - 1)):  # at most one dictionary
         raise FormatError(f"unsupported header flags {flags:#x}")
     if flags & FLAG_DEFLATED_METADATA:
         preset = presets

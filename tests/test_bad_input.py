@@ -122,17 +122,21 @@ def _with_flags(packed: bytes, flags: int) -> bytes:
 
 
 def test_headers_use_the_preset_dictionary_and_stay_small():
-    from nczip.container import FLAG_DEFLATED_METADATA, FLAG_PRESET_DICTIONARY, FLAG_PRESET_DICTIONARY_2
+    from nczip.container import (FLAG_DEFLATED_METADATA, FLAG_PRESET_DICTIONARY, FLAG_PRESET_DICTIONARY_2,
+                                 FLAG_PRESET_DICTIONARY_3)
 
-    packed = nczip.compress(b"hello world", level=3)
-    assert packed[5] == FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY_2
-    assert len(packed) < 120  # was 518 bytes before the dictionary (gzip -9: 32)
-    # The metadata only decodes against its dictionary: without it, or with dictionary 1, inflating fails.
-    with pytest.raises(FormatError, match="corrupt header"):
-        nczip.decompress(_with_flags(packed, FLAG_DEFLATED_METADATA))
-    with pytest.raises(FormatError, match="corrupt header"):
-        nczip.decompress(_with_flags(packed, FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY))
-    with pytest.raises(FormatError, match="unsupported header flags 0x4"):
-        nczip.decompress(_with_flags(packed, FLAG_PRESET_DICTIONARY_2))
-    with pytest.raises(FormatError, match="unsupported header flags 0x7"):
-        nczip.decompress(_with_flags(packed, 7))
+    for level in (1, 3):
+        packed = nczip.compress(b"hello world", level=level)
+        assert packed[5] == FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY_3
+        assert len(packed) < 120  # was 518 bytes before the dictionary (gzip -9: 32)
+    # The metadata only decodes against its dictionary: without it, or with another, inflating fails.
+    for flags in (FLAG_DEFLATED_METADATA, FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY,
+                  FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY_2):
+        with pytest.raises(FormatError, match="corrupt header"):
+            nczip.decompress(_with_flags(packed, flags))
+    with pytest.raises(FormatError, match="unsupported header flags 0x8"):
+        nczip.decompress(_with_flags(packed, FLAG_PRESET_DICTIONARY_3))
+    with pytest.raises(FormatError, match="unsupported header flags 0xd"):
+        nczip.decompress(_with_flags(packed, FLAG_DEFLATED_METADATA | FLAG_PRESET_DICTIONARY_2 | FLAG_PRESET_DICTIONARY_3))
+    with pytest.raises(FormatError, match="unsupported header flags 0x11"):
+        nczip.decompress(_with_flags(packed, 0x11))
