@@ -77,6 +77,12 @@ CASES = {
     # lanes: a chunk cut into contiguous parts coded in lockstep (lane counts in the payload)
     "v1-k2-level4-lanes": Case(TEXT[68000:69200], 4, lanes=3, min_lane=256),
     "v1-k2-level4-lanes-own-models": Case(TEXT[69200:70000], 4, lanes=2, min_lane=256, shared=False),
+    # the context-mixing core (cm/1, chunk method 5, preset dictionary 3) at the fast levels
+    "v1-cm-level1": Case(TEXT[70000:76000], 1),
+    "v1-cm-level2": Case(TEXT[76000:82000], 2),
+    "v1-cm-level3": Case(TEXT[82000:90000], 3),
+    "v1-cm-level3-binary-chunks": Case(TEXT[90000:93000] + bytes(range(256)) * 6 + random.Random(12).randbytes(900)
+                                       + TEXT[90000:92000], 3, chunk_size=2048),
 }
 
 
