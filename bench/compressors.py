@@ -76,7 +76,23 @@ CLASSICAL: tuple[Compressor, ...] = (
                ("zstd", "-d", "-q", "-c", "--long=27"), ("zstd", "--version")),
     _classical("brotli -q 11", "brotli", ("brotli", "-q", "11", "-c"), ("brotli", "-d", "-c"), ("brotli", "--version")),
 )
-COMPRESSOR_KEYS: tuple[str, ...] = ("nczip", *(c.key for c in CLASSICAL))
+_ARCHIVER = str(ROOT / "bench" / "archiver.sh")
+
+
+def _archived(name: str, key: str, tool: str, option: str, binary: str, version: tuple[str, ...]) -> Compressor:
+    """An archiver behind bench/archiver.sh's stream interface (one thread, like the others)."""
+    return Compressor(name, key, ("bash", _ARCHIVER, tool, option, "compress"),
+                      ("bash", _ARCHIVER, tool, option, "decompress"), binary=binary, version_cmd=version)
+
+
+# Context mixing (zpaq -m1..-m5, single-threaded) and PPM (7-Zip's PPMd, order 32, 1 GB) are the
+# classical tools nearest nczip's fast levels: they are what its levels must beat.
+CLASSICAL += (
+    *(_archived(f"zpaq -m{m}", "zpaq", "zpaq", f"-m{m}", "zpaq", ("bash", "-c", "zpaq 2>&1 | head -1"))
+      for m in range(1, 6)),
+    _archived("7-Zip PPMd o=32 1GB", "ppmd", "7z-ppmd", "o=32:mem=1g", "7zz", ("bash", "-c", "7zz | sed -n 2p")),
+)
+COMPRESSOR_KEYS: tuple[str, ...] = ("nczip", *dict.fromkeys(c.key for c in CLASSICAL))
 
 
 def nczip(name: str, args: tuple[str, ...], threads: int, note: str = "") -> Compressor:

@@ -7,7 +7,7 @@
 set -uo pipefail
 
 # command -> Debian package that provides it; GNU time measures a compressor's own peak RSS
-tools=(gzip:gzip bzip2:bzip2 xz:xz-utils zstd:zstd brotli:brotli /usr/bin/time:time)
+tools=(gzip:gzip bzip2:bzip2 xz:xz-utils zstd:zstd brotli:brotli zpaq:zpaq 7zz:7zip /usr/bin/time:time)
 
 missing=()
 for entry in "${tools[@]}"; do

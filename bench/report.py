@@ -81,6 +81,34 @@ def ablation_table(rows: list[dict[str, Any]], variants: list[dict[str, Any]]) -
     return "\n".join(lines)
 
 
+def _measured(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r["status"] == "OK" and r["bits_per_byte"] is not None and r["compress_kb_per_s"]]
+
+
+def dominated_by(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
+    """For each (corpus, nczip row): the other tools of the run both smaller and faster to compress
+    on that input. An empty list means the row is on the speed/ratio frontier."""
+    rows = _measured(rows)
+    out: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        if not row.get("nczip"):
+            continue
+        out[(row["corpus"], row["compressor"])] = [
+            other["compressor"] for other in rows
+            if other["corpus"] == row["corpus"] and not other.get("nczip")
+            and other["compressed_bytes"] < row["compressed_bytes"]
+            and other["compress_kb_per_s"] > row["compress_kb_per_s"]]
+    return out
+
+
+def frontier_table(rows: list[dict[str, Any]]) -> str:
+    """Which nczip rows some classical tool beats on both size and compress speed."""
+    lines = ["| corpus | nczip | on the frontier | dominated by (smaller and faster) |", "| --- | --- | --- | --- |"]
+    for (corpus, name), others in dominated_by(rows).items():
+        lines.append(f"| {corpus} | {name} | {'yes' if not others else 'no'} | {', '.join(others) or '—'} |")
+    return "\n".join(lines)
+
+
 def markdown(document: dict[str, Any], colour: bool = False) -> str:
     """The whole report: what ran where, the table, what was skipped, and how to read it."""
     machine = document["machine"]
@@ -96,6 +124,9 @@ def markdown(document: dict[str, Any], colour: bool = False) -> str:
              + (", **interrupted**: rows finished so far" if document.get("interrupted") else "") + ")",
              "",
              table(document["rows"], colour)]
+    if dominated_by(document["rows"]):
+        parts += ["", "Speed/ratio frontier (compress speed; a row is dominated when a classical tool of this run is"
+                  " both smaller and faster on the same input):", "", frontier_table(document["rows"])]
     if document.get("ablation"):
         parts += ["", "Ablation variants:", "", ablation_table(document["rows"], document["ablation"])]
     failed = [row for row in document["rows"] if row["status"] != "OK"]
@@ -145,6 +176,14 @@ def plot(document: dict[str, Any], path: Path) -> bool:
                 ax.scatter(row["compress_kb_per_s"], row["bits_per_byte"], marker="x", s=160, color="red", zorder=4)
                 ax.annotate("FAILED", (row["compress_kb_per_s"], row["bits_per_byte"]), color="red", fontsize=8,
                             xytext=(6, 4), textcoords="offset points")
+        best = float("inf")  # the speed/ratio frontier: from the fastest, each point smaller than all faster
+        frontier = []
+        for row in sorted(_measured([r for r in rows if r["corpus"] == corpus]), key=lambda r: -r["compress_kb_per_s"]):
+            if row["bits_per_byte"] < best:
+                best = row["bits_per_byte"]
+                frontier.append((row["compress_kb_per_s"], row["bits_per_byte"]))
+        if len(frontier) > 1:
+            ax.step(*zip(*frontier), where="post", color="grey", linewidth=0.8, alpha=0.6, zorder=2)
         size = next(r["input_bytes"] for r in rows if r["corpus"] == corpus)
         ax.set_title(f"{corpus} ({size:,} bytes)", fontsize=10)
         ax.set_xscale("log")
