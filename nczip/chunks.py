@@ -195,15 +195,21 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
     if len(zstd_payload) < len(best_payload):
         best_method, best_payload = METHOD_ZSTD, zstd_payload
     result = EncodedChunk(ChunkFrame(METHOD_STORED, len(data), crc, b""))
-    quick = zstandard.ZstdCompressor(level=3).compress(data) if len(data) >= _NOISE_MIN else b""
-    if len(quick) < _INCOMPRESSIBLE * len(data) and config.cm is not None:
-        from .predictors import cm
+    if config.cm is not None:
+        # The context-mixing levels ask for zstd at its fast level 3 (their configuration's
+        # zstd_level): the core beats zstd -19 wherever zstd compresses at all, so zstd is only the
+        # fallback for noise and the test for it, and -19 would cost more time than the core.
+        if len(data) < _NOISE_MIN or len(zstd_payload) < _INCOMPRESSIBLE * len(data):
+            from .predictors import cm
 
-        coded_cm = cm.encode(data, config.cm, progress, result.stats)
-        result.neural_bytes = len(coded_cm or b"")
-        if coded_cm is not None and len(coded_cm) < len(best_payload):
-            best_method, best_payload = METHOD_CM, coded_cm
-    elif len(quick) < _INCOMPRESSIBLE * len(data):
+            coded_cm = cm.encode(data, config.cm, progress, result.stats)
+            result.neural_bytes = len(coded_cm or b"")
+            if coded_cm is not None and len(coded_cm) < len(best_payload):
+                best_method, best_payload = METHOD_CM, coded_cm
+        result.frame = ChunkFrame(best_method, len(data), crc, best_payload)
+        return result
+    quick = zstandard.ZstdCompressor(level=3).compress(data) if len(data) >= _NOISE_MIN else b""
+    if len(quick) < _INCOMPRESSIBLE * len(data):
         coded = None
         if config.token_level:
             coder = _TokenCoder(config, runtime)

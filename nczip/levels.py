@@ -42,9 +42,12 @@ _FAST_LEVELS: dict[int, tuple[int, int, dict[str, Any] | None]] = {
 # configuration and the chunk size. Memory is the tables (2^table_bits x 16 B + 2^match_bits x 4 B)
 # plus the chunk, per worker, whatever the input. Measured in docs/cm.md.
 _CM_ALL = list(names.CM_CONTEXTS)
+# zstd's level beside the core: only noise goes to zstd there, and level 19 would take longer than
+# the core itself on text (nczip/chunks.py).
+CM_ZSTD_LEVEL = 3
 _CM_LEVELS: dict[int, tuple[dict[str, Any], int]] = {
     1: ({"contexts": ["o1", "o2", "o3", "o4", "o6", "word"], "table_bits": 23, "match_bits": 22, "match_min": 6,
-         "selectors": 1, "apm": 1, "lr": 3, "limit": 1023}, 16 << 20),
+         "selectors": 2, "apm": 2, "lr": 3, "limit": 1023}, 16 << 20),
     2: ({"contexts": ["o0", "o1", "o2", "o3", "o4", "o5", "o6", "word", "word2"], "table_bits": 24,
          "match_bits": 22, "match_min": 6, "selectors": 2, "apm": 2, "lr": 3, "limit": 1023}, 32 << 20),
     3: ({"contexts": _CM_ALL, "table_bits": 24, "match_bits": 22, "match_min": 6, "selectors": 3, "apm": 2,
@@ -73,7 +76,9 @@ LLM_SHARED = True
 # parameters, and which are on by default. Measured with `python -m bench.ensemble` (README):
 # the bias head gives most of the gain, n-grams a little more; the match model gained nothing
 # over the LLM's own in-context copying, and the skip saved < 2 % of LLM calls on enwik8, so
-# both are off by default (a user can still ask for them with --with).
+# both are off by default (a user can still ask for them with --with). The models themselves are
+# built by name from nczip/predictors/stages.py's registry (docs/stages.md); tests/test_stages.py
+# checks that its names, these and nczip.Component agree.
 ENSEMBLE_COMPONENTS: dict[str, dict[str, Any]] = {
     "ngram": {"orders": [2, 3, 4, 6, 8, 12, 16, 24, 32], "max_contexts": 1 << 20, "max_followers": 16},
     "match": {"min_length": 6, "max_index": 1 << 20},
@@ -134,6 +139,7 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
     if not uses_llm(level) and components is None and tiling is None:
         cm, chunk_size = _CM_LEVELS[level]
         config["cm"] = {"name": names.CM, **copy.deepcopy(cm)}
+        config["zstd_level"] = CM_ZSTD_LEVEL
         return config, chunk_size
     if uses_llm(level):
         n_ctx, slide = _LLM_LEVELS[level]
