@@ -133,6 +133,7 @@ def test_the_ssm_stage_at_an_llm_level_round_trips_and_learns(alice):
     # The online SSM as a mixer stage beside the LLM: its vocabulary is the chunk's token types in
     # order of first appearance, which the decoder rebuilds from the tokens it has decoded.
     from nczip.predictors.mixer import TokenMixer
+    from nczip.predictors.ssm import SsmStage
     from nczip.stream import compress_stream, decompress_stream
 
     data = alice[:3000]
@@ -145,5 +146,7 @@ def test_the_ssm_stage_at_an_llm_level_round_trips_and_learns(alice):
     for token in [5, 9, 5, 7, 9, 5]:
         mixer.predict(np.zeros(1000))
         mixer.update(token)
-    assert mixer._compact == {5: 0, 9: 1, 7: 2} and list(mixer._type_ids[:3]) == [5, 9, 7]
-    assert mixer.ssm is not None and mixer.ssm.counts[:3].tolist() == [3.0, 2.0, 1.0]
+    stage = mixer.stage("ssm")
+    assert isinstance(stage, SsmStage)
+    assert stage.compact == {5: 0, 9: 1, 7: 2} and list(stage.type_ids[:3]) == [5, 9, 7]
+    assert stage.ssm.counts[:3].tolist() == [3.0, 2.0, 1.0]

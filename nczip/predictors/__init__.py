@@ -3,6 +3,10 @@
 Every model speaks the :class:`Predictor` interface, so the codec loop and the mixer never know
 which model they drive. :func:`build_predictor` turns a codec configuration (as stored in a
 container header) back into the model, which is how a decoder rebuilds the encoder's exact state.
+
+The token models the mixer combines speak a second, sparse interface (their contribution to the
+next token, then learn it: :class:`nczip.predictors.stages.TokenStage`), and are built by name
+from that module's registry.
 """
 
 from __future__ import annotations

@@ -18,11 +18,16 @@ far (most high-order contexts) stores it as one int, ``token << 32 | count``, ra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .stages import N_CONF, ONE, Contribution, StageContext, TokenStage, bucket
 
 _COUNT = (1 << 32) - 1
+COUNT_EDGES = (2.0, 4.0, 8.0, 16.0)  # total continuations seen in a context -> 5 buckets
+SKIP_ORDER_EDGES = (4, 8, 16)  # order of a deterministic context proposed for the skip -> 4 buckets (x 2 counts)
+MATCH_EDGES = (8, 12, 16, 24, 32)  # match length -> 6 buckets
 
 
 @dataclass
@@ -35,10 +40,15 @@ class NgramHit:
     total: float
 
 
-class NgramModel:
-    """Counts of the tokens that followed each context of ``orders`` tokens."""
+class NgramModel(TokenStage):
+    """Counts of the tokens that followed each context of ``orders`` tokens.
+
+    As a stage: every order whose context was seen, lowest first, contributes its empirical
+    continuation distribution, weighted by (order, count bucket, confidence bucket).
+    """
 
     NAME = "ngram/1"
+    proposal_buckets = 2 * (len(SKIP_ORDER_EDGES) + 1)
 
     def __init__(self, orders: tuple[int, ...] = (2, 3, 4, 6, 8, 12, 16, 24, 32),
                  max_contexts: int = 1 << 20, max_followers: int = 16) -> None:
@@ -51,6 +61,13 @@ class NgramModel:
         self._window = max(self.orders)
         self._keys: list[int] = []  # hashes of the current contexts, one per order (computed once)
         self._keys_at = -1  # number of tokens seen when _keys was computed
+        self._hits: list[NgramHit] = []  # what prepare() saw
+        self._hits_fresh = False  # whether the next predict() uses them
+        self.weight_shape = (len(self.orders), len(COUNT_EDGES) + 1, N_CONF)
+
+    @classmethod
+    def from_config(cls, config: Any, n_vocab: int) -> "NgramModel":
+        return cls(config.orders, config.max_contexts, config.max_followers)
 
     def sharing(self) -> "NgramModel":
         """A model for another lane of the chunk: these tables (each lane's tokens count for all),
@@ -58,6 +75,32 @@ class NgramModel:
         other = NgramModel(self.orders, self.max_contexts, self.max_followers)
         other._tables = self._tables
         return other
+
+    def sibling(self) -> "NgramModel":
+        return self.sharing()
+
+    def prepare(self) -> None:
+        # The lanes share the tables and update them one after another: the next predict() must
+        # see them as they were now, before any lane of this step updated them.
+        self._hits = self.hits()
+        self._hits_fresh = True
+
+    def propose(self) -> tuple[int, int] | None:
+        """The highest order seen here if it has only ever seen one continuation (bucket by order
+        and count)."""
+        if self._hits:
+            top = self._hits[-1]
+            if top.tokens.shape[0] == 1 and top.order >= 3 and top.total >= 2:
+                order_bucket = min(len(SKIP_ORDER_EDGES), bucket(top.order, SKIP_ORDER_EDGES))
+                count_bucket = 0 if top.total < 4 else 1
+                return int(top.tokens[0]), 2 * order_bucket + count_bucket
+        return None
+
+    def predict(self, ctx: StageContext) -> list[Contribution]:
+        hits = self._hits if self._hits_fresh else self.hits()
+        self._hits_fresh = False
+        return [((self.orders.index(hit.order), bucket(hit.total, COUNT_EDGES), ctx.conf), hit.tokens,
+                 hit.counts / hit.total) for hit in hits]
 
     def _context_keys(self) -> list[int]:
         h = self._history
@@ -107,15 +150,18 @@ class NgramModel:
             del h[: len(h) - self._window]
 
 
-class MatchModel:
+class MatchModel(TokenStage):
     """Predicts the token that followed the most recent earlier occurrence of the current context.
 
     Like LZP: an index from the hash of the last ``min_length`` tokens to the position after
     them. While the prediction keeps coming true the match extends; its length is the confidence
-    signal the mixer learns to trust. Catches repeats far beyond the LLM's context window.
+    signal the mixer learns to trust (weights by length bucket and confidence bucket). Catches
+    repeats far beyond the LLM's context window.
     """
 
     NAME = "match/1"
+    weight_shape = (len(MATCH_EDGES) + 1, N_CONF)
+    proposal_buckets = len(MATCH_EDGES) + 1
 
     def __init__(self, min_length: int = 6, max_index: int = 1 << 20) -> None:
         self.min_length = int(min_length)
@@ -125,9 +171,29 @@ class MatchModel:
         self._ptr = -1
         self.length = 0
 
+    @classmethod
+    def from_config(cls, config: Any, n_vocab: int) -> "MatchModel":
+        return cls(config.min_length, config.max_index)
+
+    def sibling(self) -> "MatchModel":
+        return MatchModel(self.min_length, self.max_index)  # each lane matches its own history
+
     def predicted(self) -> int | None:
         """The token the current match expects next, or None."""
         return self._history[self._ptr] if self._ptr >= 0 else None
+
+    def predict(self, ctx: StageContext) -> list[Contribution]:
+        token = self.predicted()
+        if token is None or not ctx.codable[token]:
+            return []
+        return [((bucket(self.length, MATCH_EDGES), ctx.conf), np.array([token]), ONE)]
+
+    def propose(self) -> tuple[int, int] | None:
+        """A long match's next token (bucket by length)."""
+        token = self.predicted()
+        if token is not None and self.length >= 8:
+            return token, bucket(self.length, MATCH_EDGES)
+        return None
 
     def update(self, token: int) -> None:
         h = self._history

@@ -35,6 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from .stages import N_CONF, ONE, Contribution, StageContext, TokenStage, bucket
+
+PHRASE_EDGES = (4, 8, 16, 32, 64)  # phrase match length (tokens matched so far) -> 6 buckets
 PHI = (1.0 + math.sqrt(5.0)) / 2.0
 TILINGS = ("fibonacci", "period5", "none")
 _PERIOD5 = (True, True, False, True, False)  # L L S L S
@@ -76,8 +79,12 @@ def tile_starts(tiling: str, positions: int, levels: int, theta: float = 0.0) ->
     return out
 
 
-class PhraseHierarchy:
-    """Ten levels of phrase codebooks on a tiling of the token stream (see the module docstring)."""
+class PhraseHierarchy(TokenStage):
+    """Ten levels of phrase codebooks on a tiling of the token stream (see the module docstring).
+
+    As a stage: the deepest level's prediction, weighted by (level, match length bucket,
+    confidence bucket).
+    """
 
     NAME = "phrases/1"
     _MARGIN = 1024  # tile starts are final this far before the end of the computed range
@@ -102,6 +109,21 @@ class PhraseHierarchy:
         self._computed = 0
         self.hits = np.zeros(self.levels, dtype=np.int64)  # deepest-level predictions that came true
         self.tries = np.zeros(self.levels, dtype=np.int64)
+        self.weight_shape = (self.levels, len(PHRASE_EDGES) + 1, N_CONF)
+
+    @classmethod
+    def from_config(cls, config: Any, n_vocab: int) -> "PhraseHierarchy":
+        return cls(config.tiling, config.levels, config.max_entries, config.theta)
+
+    def sibling(self) -> "PhraseHierarchy":
+        return PhraseHierarchy(self.tiling, self.levels, self.max_entries, self.theta)  # own history
+
+    def predict(self, ctx: StageContext) -> list[Contribution]:
+        guess = self.predicted()
+        if guess is None or guess[0] >= ctx.n:
+            return []
+        token, level, run = guess
+        return [((level, bucket(run, PHRASE_EDGES), ctx.conf), np.array([token]), ONE)]
 
     def _is_start(self, level: int, position: int) -> bool:
         if self.tiling == "none":

@@ -31,12 +31,14 @@ against torch's autograd of the same model.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from .. import kernels
 from ..config import Ssm
 from ..errors import NczError
+from .stages import Contribution, StageContext, TokenStage
 
 
 def from_config(capacity: int, config: Ssm) -> OnlineSSM:
@@ -181,3 +183,37 @@ class OnlineSSM:
         lib.ssm_adam_rows(p["embed"], p["embed_m"], p["embed_v"], self.dm, p["inputs"], p["d_inputs"],
                           self._fill, self.lr, c1, c2)
         return loss
+
+
+class SsmStage(TokenStage):
+    """The online SSM as a stage of the token mixer, over the types seen so far in the chunk.
+
+    Its vocabulary is the chunk's token types in order of first appearance, which the decoder
+    rebuilds from the tokens it has decoded; its contribution is the SSM's distribution over them,
+    weighted by the base's confidence bucket. (At the fast levels the SSM is the dense base
+    instead: nczip/predictors/compact.py.)
+    """
+
+    def __init__(self, n_vocab: int, config: Ssm) -> None:
+        self.config = config
+        self.ssm = from_config(n_vocab, config)
+        self.compact: dict[int, int] = {}  # token id -> rank of first appearance
+        self.type_ids = np.zeros(n_vocab, dtype=np.int64)  # rank -> token id
+
+    @classmethod
+    def from_config(cls, config: Any, n_vocab: int) -> "SsmStage":
+        return cls(n_vocab, config)
+
+    def sibling(self) -> "SsmStage":
+        return SsmStage(self.type_ids.shape[0], self.config)  # each lane trains its own
+
+    def predict(self, ctx: StageContext) -> list[Contribution]:
+        if not self.compact:
+            return []
+        types = len(self.compact)
+        return [((ctx.conf,), self.type_ids[:types], self.ssm.probs(types))]
+
+    def update(self, token: int) -> None:
+        rank = self.compact.setdefault(token, len(self.compact))
+        self.type_ids[rank] = token
+        self.ssm.update(rank, len(self.compact))
