@@ -47,9 +47,9 @@ _CM_ALL = list(names.CM_CONTEXTS)
 CM_ZSTD_LEVEL = 3
 _CM_LEVELS: dict[int, tuple[dict[str, Any], int]] = {
     1: ({"contexts": ["o1", "o2", "o3", "o4", "o6", "word"], "table_bits": 23, "match_bits": 22, "match_min": 6,
-         "selectors": 2, "apm": 2, "lr": 3, "limit": 1023}, 16 << 20),
+         "selectors": 3, "apm": 2, "lr": 3, "limit": 1023}, 16 << 20),
     2: ({"contexts": ["o0", "o1", "o2", "o3", "o4", "o5", "o6", "word", "word2"], "table_bits": 24,
-         "match_bits": 22, "match_min": 6, "selectors": 2, "apm": 2, "lr": 3, "limit": 1023}, 32 << 20),
+         "match_bits": 22, "match_min": 6, "selectors": 3, "apm": 2, "lr": 3, "limit": 1023}, 32 << 20),
     3: ({"contexts": _CM_ALL, "table_bits": 24, "match_bits": 22, "match_min": 6, "selectors": 3, "apm": 2,
          "lr": 3, "limit": 1023}, 32 << 20),
 }

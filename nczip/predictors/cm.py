@@ -26,27 +26,40 @@ _SLICE = 1 << 17
 _SLACK = 1024
 
 
-def _params(spec: CmSpec, external: bool = False) -> ctypes.Array[ctypes.c_int32]:
-    """The C core's parameter array (its enum P_* order); ``external``: one more input, a next-byte
-    distribution the caller computes (:func:`encode_with`)."""
+def table_bits(spec: CmSpec, length: int | None) -> tuple[int, int]:
+    """The slot and match tables' sizes (log2) for a chunk of ``length`` bytes: the level's, or
+    less for a short chunk (8 slots and 2 match positions a byte, at least 2^16 and 2^12), which
+    learn as well and cost a short input far less time (alice29 at level 1: 2^23 slots 37,848 B,
+    265 KB/s; 2^20 slots 37,855 B, 449 KB/s). Both sides know the chunk's length (its frame), so
+    this is part of the ``cm/1`` arithmetic, not a header field. ``None``: the level's own sizes."""
+    if length is None:
+        return spec.table_bits, spec.match_bits
+    bits = max(1, length).bit_length()
+    match = min(spec.match_bits, max(12, bits + 1)) if spec.match_bits else 0
+    return min(spec.table_bits, max(16, bits + 3)), match
+
+
+def _params(spec: CmSpec, length: int | None = None, external: bool = False) -> ctypes.Array[ctypes.c_int32]:
+    """The C core's parameter array (its enum P_* order) for a chunk of ``length`` bytes;
+    ``external``: one more input, a next-byte distribution the caller computes (:func:`encode_with`)."""
     mask = 0
     for name in spec.contexts:
         mask |= 1 << CM_CONTEXTS.index(name)
-    values = [spec.table_bits, mask, spec.match_bits, spec.match_min, spec.selectors, spec.apm, spec.lr,
-              spec.limit, int(external)]
+    slots, match = table_bits(spec, length)
+    values = [slots, mask, match, spec.match_min, spec.selectors, spec.apm, spec.lr, spec.limit, int(external)]
     return (ctypes.c_int32 * len(values))(*values)
 
 
 def memory(spec: CmSpec) -> int:
-    """Bytes the model's tables take (they are allocated in full up front, whatever the input)."""
+    """Bytes the model's tables take at most (for a chunk of the level's full size)."""
     return int(kernels.lib().cm_memory(_params(spec)))
 
 
 class _Model:
     """One C model: created on entry, freed on exit (the tables can be hundreds of MB)."""
 
-    def __init__(self, spec: CmSpec, external: bool = False) -> None:
-        self.params = _params(spec, external)
+    def __init__(self, spec: CmSpec, length: int, external: bool = False) -> None:
+        self.params = _params(spec, length, external)
         self.handle: int | None = None
 
     def __enter__(self) -> int:
@@ -72,7 +85,7 @@ def encode(data: bytes, spec: CmSpec, progress: Callable[[int], None] | None = N
     lib = kernels.lib()
     cap = len(data) + _SLACK
     out = ctypes.create_string_buffer(cap)
-    with _Model(spec) as model:
+    with _Model(spec, len(data)) as model:
         for start in range(0, len(data), _SLICE):
             end = min(len(data), start + _SLICE)
             total = lib.cm_encode(model, data, start, end, out, cap)
@@ -93,7 +106,7 @@ def decode(payload: bytes, length: int, spec: CmSpec, progress: Callable[[int], 
     """The ``length`` bytes ``payload`` codes; :class:`FormatError` if it ends too early."""
     lib = kernels.lib()
     out = ctypes.create_string_buffer(max(1, length))
-    with _Model(spec) as model:
+    with _Model(spec, length) as model:
         for start in range(0, length, _SLICE):
             end = min(length, start + _SLICE)
             if lib.cm_decode(model, payload, len(payload), out, start, end) != 0:
@@ -120,7 +133,7 @@ def encode_with(data: bytes, spec: CmSpec, extra: ByteModel) -> bytes:
     cap = len(data) + _SLACK
     out = ctypes.create_string_buffer(cap)
     buffer = ctypes.create_string_buffer(data, len(data))
-    with _Model(spec, external=True) as model:
+    with _Model(spec, len(data), external=True) as model:
         lib.cm_set_output(model, out, cap)
         for i in range(len(data)):
             lib.cm_code_byte(model, buffer, i, kernels.ptr(extra.weights()))
@@ -133,7 +146,7 @@ def decode_with(payload: bytes, length: int, spec: CmSpec, extra: ByteModel) -> 
     """The inverse of :func:`encode_with`."""
     lib = kernels.lib()
     out = ctypes.create_string_buffer(max(1, length))
-    with _Model(spec, external=True) as model:
+    with _Model(spec, length, external=True) as model:
         lib.cm_set_input(model, payload, len(payload))
         for i in range(length):
             byte = lib.cm_code_byte(model, out, i, kernels.ptr(extra.weights()))
