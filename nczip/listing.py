@@ -77,6 +77,10 @@ def predictors(config: CodecConfig) -> str:
     elif config.tokens is not None:
         parts = [config.tokens.name, *components(config.tokens.ensemble),
                  *([config.tokens.ssm.name] if config.tokens.ssm else [])]
+    elif config.cm is not None:
+        cm = config.cm
+        return (f"{cm.name} ({len(cm.contexts)} contexts: {' '.join(cm.contexts)}; 2^{cm.table_bits} slots, "
+                f"{cm.selectors} weight sets, {cm.apm} APMs)")
     else:
         parts = []
     byte_model = config.predictor.name
