@@ -24,10 +24,10 @@ How the pieces combine, and why this way:
    every token: it learns the document's unigram drift in log space.
 4. **Base.** Without the LLM (skipped, or the fast levels) the base is a dense model's ``probs``
    (the fast levels' SSM) or the unigram counts, with no temperature.
-5. **Confidence skip.** Before a token, if a long match (or a deterministic high-order context)
-   proposes a token and such proposals have been right often enough so far, the LLM is not
-   evaluated for this token: ``q = (1 - eps) onehot(candidate) + eps q_cheap`` with eps the
-   proposals' measured error rate. Only past data decide, so the decoder skips the same tokens;
+5. **Confidence skip.** Before a token, if a stage proposes a token (``TokenStage.propose``: a
+   deterministic high-order n-gram context, else a long match) and such proposals have been
+   right often enough so far, the LLM is not evaluated for this token:
+   ``q = (1 - eps) onehot(candidate) + eps q_cheap`` with eps the proposals' measured error rate. Only past data decide, so the decoder skips the same tokens;
    the LLM catches up on skipped tokens in one batch at its next evaluation.
 
 Every component can be switched off by leaving it out of the configuration; with all off the
@@ -228,7 +228,7 @@ class TokenMixer:
         self._proposal = None
 
     def _learn_mixing(self, trace: dict[str, Any], token: int) -> None:
-        """Exact gradient of -log q(y) through the chain of sparse stages (bias head excluded)."""
+        """Exact gradient of -log q(y) through the chain of sparse stages (the heads excluded)."""
         stages = trace["stages"]
         values = [float(trace["base"][token])]  # q_k(y) after each stage
         s_y = []
