@@ -27,8 +27,9 @@ How the pieces combine, and why this way:
 5. **Confidence skip.** Before a token, if a stage proposes a token (``TokenStage.propose``: a
    deterministic high-order n-gram context, else a long match) and such proposals have been
    right often enough so far, the LLM is not evaluated for this token:
-   ``q = (1 - eps) onehot(candidate) + eps q_cheap`` with eps the proposals' measured error rate. Only past data decide, so the decoder skips the same tokens;
-   the LLM catches up on skipped tokens in one batch at its next evaluation.
+   ``q = (1 - eps) onehot(candidate) + eps q_cheap`` with eps the proposals' measured error rate.
+   Only past data decide, so the decoder skips the same tokens; the LLM catches up on skipped
+   tokens in one batch at its next evaluation.
 
 Every component can be switched off by leaving it out of the configuration; with all off the
 output is exactly ``softmax(L)``.
