@@ -139,7 +139,8 @@ def test_stages_are_built_by_name_in_the_registry_order_whatever_the_configurati
         assert mixer._tables[name].shape == stage.weight_shape
     assert np.all(mixer._tables["floor"] == ENSEMBLE_COMPONENTS["floor"]["init"])
     assert np.all(mixer._tables["ngram"] == ENSEMBLE_COMPONENTS["mixer"]["init"])
-    assert mixer.stage("ngram") is mixer.stages[1][1] and TokenMixer(np.ones(V, dtype=bool), Ensemble()).stage("ngram") is None
+    assert mixer.stage("ngram") is mixer.stages[1][1]
+    assert TokenMixer(np.ones(V, dtype=bool), Ensemble()).stage("ngram") is None
 
 
 def test_a_sibling_shares_the_learned_state_and_keeps_its_own_context():
