@@ -63,7 +63,10 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Itera
     """
     if workers <= 1:
         for item in items:
-            yield fn(item)
+            result = fn(item)
+            del item  # neither is held while the next item is read (docs/memory.md)
+            yield result
+            del result
         return
     context = multiprocessing.get_context("spawn" if os.environ.get("NCZIP_SPAWN") else "fork")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,

@@ -181,6 +181,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
         for block in blocks:
             digest.update(block)
             yield block
+            del block
 
     for chunk in ordered_map(job, counted(read_chunks(src, header.chunk_size)), workers):
         raw = chunk.frame.to_bytes()
@@ -196,6 +197,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
         summary.load_seconds += chunk.load_seconds
         if progress:
             progress.advance(chunk.frame.original_length)
+        del chunk, raw  # not held while the next chunk is read and coded (docs/memory.md)
     trailer = Trailer(summary.original_bytes, summary.chunks, digest.digest()).to_bytes()
     dst.write(trailer)
     summary.compressed_bytes += len(trailer)
@@ -246,6 +248,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
                     job.runtime = check_first_token_chunk(item, index, header, config, workers, model_path)
                     checked = True
                 yield index, item
+                del item
 
         for data in ordered_map(job, frames(), workers):
             digest.update(data)
@@ -255,6 +258,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
                 dst.write(data)
             if progress:
                 progress.advance(len(data))
+            del data
         end = trailer[0]
         if end.total_length != length or end.sha256 != digest.digest():
             raise FormatError("corrupt data (whole-file checksum mismatch)")
