@@ -54,3 +54,15 @@ def token_flag(level: int) -> tuple[str, str]:
     from nczip.levels import token_components
 
     return ("--with", ",".join(token_components(level)))
+
+
+def drain_pty(leader: int) -> bytes:
+    """Everything written to a pseudo-terminal until its other end closes; closes ``leader``."""
+    chunks = []
+    try:
+        while data := os.read(leader, 4096):
+            chunks.append(data)
+    except OSError:  # EIO once the follower side is closed
+        pass
+    os.close(leader)
+    return b"".join(chunks)

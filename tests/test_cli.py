@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_nczip
+from conftest import drain_pty, run_nczip
 
 TEXT = b"It was the best of times, it was the worst of times.\n" * 30
 
@@ -155,14 +155,7 @@ def _run_with_tty_stdout(args: list[str]) -> tuple[int, bytes]:
                             stdout=follower, stderr=subprocess.PIPE)
     os.close(follower)
     _, err = proc.communicate(TEXT, timeout=120)
-    chunks = []
-    try:
-        while data := os.read(leader, 4096):
-            chunks.append(data)
-    except OSError:
-        pass
-    os.close(leader)
-    return proc.returncode, err + b"".join(chunks)
+    return proc.returncode, err + drain_pty(leader)
 
 
 def test_refuses_to_write_compressed_data_to_a_terminal():

@@ -14,7 +14,7 @@ import pytest
 
 from nczip.progress import ProgressLine
 
-from conftest import ROOT, run_nczip
+from conftest import ROOT, drain_pty, run_nczip
 
 ENV = {"PYTHONPATH": str(ROOT)}
 A = b"alpha beta gamma delta\n" * 60
@@ -138,14 +138,7 @@ def _stderr_on_a_terminal(args: list[str], cwd: Path) -> tuple[int, bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "nczip", *args], cwd=cwd, stdout=subprocess.DEVNULL,
                             stderr=follower, env={**os.environ, **ENV})
     os.close(follower)
-    chunks = []
-    try:
-        while data := os.read(leader, 4096):
-            chunks.append(data)
-    except OSError:
-        pass
-    os.close(leader)
-    return proc.wait(timeout=120), b"".join(chunks)
+    return proc.wait(timeout=120), drain_pty(leader)
 
 
 def test_progress_shows_on_a_terminal_only_and_not_with_q(packed):
