@@ -172,16 +172,19 @@ def run(kind: str, size: int, level: int, threads: int, chunk_size: int | None, 
         comp = Measured([f"-{level}", "-c", "-T", str(threads), *extra], gen.stdout, subprocess.PIPE)
         decomp = Measured(["-d", "-c", "-T", str(threads)], subprocess.PIPE, subprocess.PIPE)
 
+        assert comp.proc.stdout and decomp.proc.stdin and decomp.proc.stdout
+        packed, sink, unpacked = comp.proc.stdout, decomp.proc.stdin, decomp.proc.stdout
+
         def forward() -> None:
             nonlocal compressed
-            while block := comp.proc.stdout.read(1 << 20):
+            while block := packed.read(1 << 20):
                 compressed += len(block)
-                decomp.proc.stdin.write(block)
-            decomp.proc.stdin.close()
+                sink.write(block)
+            sink.close()
 
         copier = threading.Thread(target=forward, daemon=True)
         copier.start()
-        while block := decomp.proc.stdout.read(1 << 20):
+        while block := unpacked.read(1 << 20):
             out_digest.update(block)
             out_length += len(block)
         copier.join()
@@ -194,11 +197,13 @@ def run(kind: str, size: int, level: int, threads: int, chunk_size: int | None, 
             compressed = os.fstat(tmp.fileno()).st_size
             tmp.seek(0)
             decomp = Measured(["-d", "-c", "-T", str(threads)], tmp, subprocess.PIPE)
+            assert decomp.proc.stdout
             while block := decomp.proc.stdout.read(1 << 20):
                 out_digest.update(block)
                 out_length += len(block)
             decomp.wait()
     gen.wait()
+    assert gen.stderr
     in_digest = gen.stderr.read().decode().strip()
     ok = (comp.proc.returncode == 0 and decomp.proc.returncode == 0 and in_digest == out_digest.hexdigest())
     return {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "input": kind,
