@@ -159,11 +159,11 @@ def plot(document: dict[str, Any], path: Path) -> bool:
 
     corpora = list(dict.fromkeys(row["corpus"] for row in rows))
     names = list(dict.fromkeys(row["compressor"] for row in rows))
-    classical_markers = "osD^vP<>hX"
+    classical_markers = "osD^vP<>hXdp8H"  # one per classical tool and colour, so no two look alike
     style: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(names):
         is_nczip = any(r["nczip"] is not None for r in rows if r["compressor"] == name)
-        style[name] = {"color": plt.get_cmap("tab10")(i % 10), "s": 110 if is_nczip else 45,
+        style[name] = {"color": plt.get_cmap("tab20")(i % 20), "s": 110 if is_nczip else 45,
                        "marker": "*" if is_nczip else classical_markers[i % len(classical_markers)]}
     columns = min(3, len(corpora))
     lines = (len(corpora) + columns - 1) // columns
@@ -182,7 +182,8 @@ def plot(document: dict[str, Any], path: Path) -> bool:
             if row["bits_per_byte"] < best:
                 best = row["bits_per_byte"]
                 frontier.append((row["compress_kb_per_s"], row["bits_per_byte"]))
-        if len(frontier) > 1:
+        if len(frontier) > 1:  # slowest first: the staircase under which no tool of the run lies
+            frontier.reverse()
             ax.step(*zip(*frontier), where="post", color="grey", linewidth=0.8, alpha=0.6, zorder=2)
         size = next(r["input_bytes"] for r in rows if r["corpus"] == corpus)
         ax.set_title(f"{corpus} ({size:,} bytes)", fontsize=10)
