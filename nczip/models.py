@@ -1,7 +1,8 @@
 """Model registry and resolution: which GGUF file a level or a container needs, checked by SHA-256.
 
 A container names its model by SHA-256, so a decoder never runs a different model by accident
-(which would decode garbage). The registry (``models/registry.json``) maps names to files shipped
+(which would decode garbage). The registry (``nczip/model-registry.json``, package data, so an
+installed wheel needs no checkout) maps names to files shipped
 by PyPI packages; ``--model PATH`` accepts any other GGUF.
 
 ``python -m nczip.models check`` verifies the installed default model (used by scripts/setup.sh).
@@ -21,7 +22,7 @@ from typing import Any
 
 from .errors import NczError
 
-REGISTRY = Path(__file__).resolve().parent.parent / "models" / "registry.json"
+REGISTRY = Path(__file__).resolve().parent / "model-registry.json"
 
 
 @dataclass(frozen=True)
