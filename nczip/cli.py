@@ -52,7 +52,8 @@ def main() -> None:
               help="Expert: bytes per independently coded chunk (default depends on the level).")
 @click.option("--with", "components", metavar="LIST",
               help="Expert: online model components, comma-separated from "
-                   + ", ".join(c.value for c in Component) + "; 'none' for none (default: the level's).")
+                   + ", ".join(c.value for c in Component) + "; 'none' for none (default: the level's)."
+                   " At levels 1-3 it selects their former token models instead of the context-mixing core.")
 @click.option("--lanes", type=click.IntRange(1, MAX_LANES),
               help="Expert: at levels 4-9, the most lanes (LLM sequences coded in lockstep) per chunk.")
 @click.option("--tiling", type=click.Choice(["fibonacci", "period5", "none"]),
