@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 
 from nczip.config import parse as parse_config
-from nczip.levels import level_config
+from nczip.levels import level_config, token_components
 from nczip.models import default_model
 from nczip.predictors import build_predictor
 from nczip.predictors.compact import CompactTokenModel
 from nczip.predictors.llm import LlamaModel
 from nczip.tokens import segment, to_compact_symbols
 
-#: name -> (components, tiling); None = the level's default
+#: name -> (components, tiling); None = the level's former token models (levels.token_components)
 GROUPS: dict[str, dict[str, tuple[list[str] | None, str | None]]] = {
     "tiling": {"no-phrases": (None, None), "fibonacci": (None, "fibonacci"), "period5": (None, "period5"),
                "none": (None, "none")},
@@ -44,7 +44,8 @@ GROUPS: dict[str, dict[str, tuple[list[str] | None, str | None]]] = {
 
 def run_one(data: bytes, level: int, variant: str, spec: tuple[list[str] | None, str | None],
             vocab: LlamaModel) -> dict[str, Any]:
-    config = parse_config(level_config(level, spec[0], spec[1])[0])
+    components = spec[0] if spec[0] is not None else token_components(level)  # not the cm core: tokens
+    config = parse_config(level_config(level, components, spec[1])[0])
     assert config.tokens is not None
     segments = segment(data, vocab.tokenize, vocab.pieces())
     symbols = to_compact_symbols(segments)
@@ -59,7 +60,7 @@ def run_one(data: bytes, level: int, variant: str, spec: tuple[list[str] | None,
     seconds = time.monotonic() - started
     row: dict[str, Any] = {"variant": variant, "bits": bits, "bytes": bits / 8, "bpb": bits / max(1, len(data)),
                            "seconds": seconds, "tokens": model.tokens}
-    phrase = model.mixer.phrase
+    phrase: Any = model.mixer.stage("phrase")  # the phrase stage's own counters, when it is on
     if phrase is not None:
         row["level_tries"] = phrase.tries.tolist()
         row["level_hits"] = phrase.hits.tolist()
