@@ -83,6 +83,8 @@ CASES = {
     "v1-cm-level3": Case(TEXT[82000:90000], 3),
     "v1-cm-level3-binary-chunks": Case(TEXT[90000:93000] + bytes(range(256)) * 6 + random.Random(12).randbytes(900)
                                        + TEXT[90000:92000], 3, chunk_size=2048),
+    # an LLM level's chunk that is not text goes to level 3's core beside the LLM
+    "v1-cm-level4-binary": Case(bytes((i * 37 + i // 7) % 256 for i in range(3000)) * 2, 4),
 }
 
 

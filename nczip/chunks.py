@@ -201,7 +201,7 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
     if len(zstd_payload) < len(best_payload):
         best_method, best_payload = METHOD_ZSTD, zstd_payload
     result = EncodedChunk(ChunkFrame(METHOD_STORED, len(data), crc, b""))
-    if config.cm is not None:
+    if config.cm is not None and not config.token_level:
         # The context-mixing levels ask for zstd at its fast level 3 (their configuration's
         # zstd_level): the core beats zstd -19 wherever zstd compresses at all, so zstd is only the
         # fallback for noise and the test for it, and -19 would cost more time than the core.
@@ -230,6 +230,10 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
         if coded is not None:
             payload, result.stats, result.tokens = coded
             method = METHOD_LLM if config.uses_llm else METHOD_TOKENS
+        elif config.cm is not None:  # mostly not text: the core instead of the PPM byte model
+            from .predictors import cm
+
+            payload, method = cm.encode(data, config.cm, progress, result.stats) or data, METHOD_CM
         else:
             model = build_predictor(config.predictor)
             payload = encode_symbols(model, data, result.stats, progress, config.quantize)
@@ -237,6 +241,13 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
         result.neural_bytes = len(payload)
         if len(payload) < len(best_payload):
             best_method, best_payload = method, payload
+        if coded is not None and config.cm is not None:
+            # the core costs ~1/1000 of the LLM's time: where it codes the chunk smaller, it wins
+            from .predictors import cm
+
+            coded_cm = cm.encode(data, config.cm)
+            if coded_cm is not None and len(coded_cm) < len(best_payload):
+                best_method, best_payload = METHOD_CM, coded_cm
     result.frame = ChunkFrame(best_method, len(data), crc, best_payload)
     return result
 

@@ -462,8 +462,8 @@ def parse(raw: Any) -> CodecConfig:
     f.done()
     if config.llm is not None and config.tokens is not None:
         raise _bad("configuration", "both llm and tokens")
-    if config.cm is not None and (config.llm is not None or config.tokens is not None):
-        raise _bad("configuration", "cm beside llm or tokens")
+    if config.cm is not None and config.tokens is not None:
+        raise _bad("configuration", "cm beside tokens")
     if config.ensemble is not None and config.llm is None:
         raise _bad("configuration", "an ensemble without an llm")
     return config

@@ -147,6 +147,9 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
                          "shared": LLM_SHARED}
         config["ensemble"] = ensemble_config(ENSEMBLE_DEFAULT if components is None else components)
         _set_tiling(config["ensemble"], tiling)
+        # level 3's core beside the LLM: chunks that are mostly not text, and chunks it codes
+        # smaller (markup, tables, numbers), go to it (nczip/chunks.py)
+        config["cm"] = {"name": names.CM, **copy.deepcopy(_CM_LEVELS[3][0])}
     else:
         if components is not None:
             ssm = (ssm or SSM_CONFIG) if "ssm" in components else None

@@ -171,3 +171,20 @@ def test_memory_is_bounded_by_the_level() -> None:
     sizes = [cm.memory(_spec(level)) for level in (1, 2, 3)]
     assert sizes == sorted(sizes) and sizes[-1] < 400 << 20
     assert len(CM_CONTEXTS) == 15
+
+
+def test_the_llm_levels_send_non_text_and_markup_they_lose_on_to_the_core() -> None:
+    """Levels 4-9 carry level 3's core: a chunk that is mostly not text goes to it instead of the
+    PPM byte model, and any chunk it codes smaller than the LLM does is kept in its form."""
+    import io
+
+    import nczip
+
+    rng = random.Random(5)
+    words = [bytes(rng.randrange(128, 256) for _ in range(rng.randrange(2, 6))) for _ in range(50)]
+    binary = b"".join(rng.choice(words) for _ in range(3000))  # not UTF-8: no tokens at all
+    packed = nczip.compress(binary, level=4)
+    assert nczip.scan_container(io.BytesIO(packed)).methods == {"cm": 1}
+    assert nczip.decompress(packed) == binary
+    config = parse(level_config(4)[0])
+    assert config.cm == _spec(3) and config.llm is not None
