@@ -188,3 +188,17 @@ def test_the_llm_levels_send_non_text_and_markup_they_lose_on_to_the_core() -> N
     assert nczip.decompress(packed) == binary
     config = parse(level_config(4)[0])
     assert config.cm == _spec(3) and config.llm is not None
+
+
+def test_the_context_mixing_levels_need_neither_llama_cpp_nor_a_model() -> None:
+    import subprocess
+    import sys
+
+    script = ("import sys; sys.modules['llama_cpp'] = None\n"  # any import of it now fails
+              "import nczip\n"
+              "data = b'no model needed here, only bytes and their contexts. ' * 200\n"
+              "for level in (1, 2, 3):\n"
+              "    assert nczip.decompress(nczip.compress(data, level=level)) == data\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "NCZIP_MODEL": "/nonexistent.gguf"})
+    assert done.returncode == 0, done.stderr
