@@ -17,7 +17,7 @@ from .codec import Before, CodingStats, Progress, decode_lanes, decode_symbols, 
 from .container import METHOD_CM, METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS, METHOD_ZSTD, ChunkFrame
 from .errors import FormatError, NczError
 from .config import CodecConfig, Ensemble
-from .predictors import build_predictor
+from .predictors import build_predictor, cm
 
 # zstd at level 3 shrinking a chunk of at least _NOISE_MIN bytes by less than this fraction marks
 # it as incompressible noise: the models would not do better there, and skipping them saves their
@@ -195,30 +195,29 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
     """Code ``data`` with every method the configuration allows and keep the smallest."""
     runtime = runtime or Runtime()
     crc = zlib.crc32(data)
-    best_method, best_payload = METHOD_STORED, data
+    result = EncodedChunk(ChunkFrame(METHOD_STORED, len(data), crc, data))
+
+    def offer(method: int, payload: bytes | None) -> None:
+        """Keep ``payload`` if it is smaller than the best so far (stored, at first)."""
+        if payload is not None and len(payload) < len(result.frame.payload):
+            result.frame = ChunkFrame(method, len(data), crc, payload)
+
     zstd_payload = zstandard.ZstdCompressor(level=config.zstd_level,
                                             write_content_size=False).compress(data)
-    if len(zstd_payload) < len(best_payload):
-        best_method, best_payload = METHOD_ZSTD, zstd_payload
-    result = EncodedChunk(ChunkFrame(METHOD_STORED, len(data), crc, b""))
+    offer(METHOD_ZSTD, zstd_payload)
     if config.cm is not None and not config.token_level:
         # The context-mixing levels ask for zstd at its fast level 3 (their configuration's
         # zstd_level): the core beats zstd -19 wherever zstd compresses at all, so zstd is only the
         # fallback for noise and the test for it, and -19 would cost more time than the core.
         if len(data) < _NOISE_MIN or len(zstd_payload) < _INCOMPRESSIBLE * len(data):
-            from .predictors import cm
-
             coded_cm = cm.encode(data, config.cm, progress, result.stats)
             result.neural_bytes = len(coded_cm or b"")
-            if coded_cm is not None and len(coded_cm) < len(best_payload):
-                best_method, best_payload = METHOD_CM, coded_cm
+            offer(METHOD_CM, coded_cm)
             if coded_cm is None or len(coded_cm) > _CM_WEAK * len(zstd_payload):
                 # little better than zstd -3 (binary the core has no model for, e.g. a fax image):
                 # zstd's strongest level may win there, and costs little on such a chunk
-                strong = zstandard.ZstdCompressor(level=ZSTD_STRONG_LEVEL, write_content_size=False).compress(data)
-                if len(strong) < len(best_payload):
-                    best_method, best_payload = METHOD_ZSTD, strong
-        result.frame = ChunkFrame(best_method, len(data), crc, best_payload)
+                offer(METHOD_ZSTD, zstandard.ZstdCompressor(level=ZSTD_STRONG_LEVEL,
+                                                            write_content_size=False).compress(data))
         return result
     quick = zstandard.ZstdCompressor(level=3).compress(data) if len(data) >= _NOISE_MIN else b""
     if len(quick) < _INCOMPRESSIBLE * len(data):
@@ -227,28 +226,21 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
             coder = _TokenCoder(config, runtime)
             result.load_seconds = coder.load_seconds
             coded = coder.encode(data, progress)
+        payload: bytes | None
         if coded is not None:
             payload, result.stats, result.tokens = coded
             method = METHOD_LLM if config.uses_llm else METHOD_TOKENS
         elif config.cm is not None:  # mostly not text: the core instead of the PPM byte model
-            from .predictors import cm
-
-            payload, method = cm.encode(data, config.cm, progress, result.stats) or data, METHOD_CM
+            payload, method = cm.encode(data, config.cm, progress, result.stats), METHOD_CM
         else:
             model = build_predictor(config.predictor)
             payload = encode_symbols(model, data, result.stats, progress, config.quantize)
             method = METHOD_NEURAL
-        result.neural_bytes = len(payload)
-        if len(payload) < len(best_payload):
-            best_method, best_payload = method, payload
+        result.neural_bytes = len(payload or data)
+        offer(method, payload)
         if coded is not None and config.cm is not None:
             # the core costs ~1/1000 of the LLM's time: where it codes the chunk smaller, it wins
-            from .predictors import cm
-
-            coded_cm = cm.encode(data, config.cm)
-            if coded_cm is not None and len(coded_cm) < len(best_payload):
-                best_method, best_payload = METHOD_CM, coded_cm
-    result.frame = ChunkFrame(best_method, len(data), crc, best_payload)
+            offer(METHOD_CM, cm.encode(data, config.cm))
     return result
 
 
@@ -275,8 +267,6 @@ def decode_chunk(frame: ChunkFrame, config: CodecConfig, index: int = 0,
         model = build_predictor(config.predictor)
         data = bytes(decode_symbols(model, frame.payload, frame.original_length, progress, config.quantize))
     elif frame.method == METHOD_CM:
-        from .predictors import cm
-
         if config.cm is None:
             raise FormatError(f"corrupt chunk {index} (a context-mixing chunk in a file without that model)")
         data = cm.decode(frame.payload, frame.original_length, config.cm, progress)

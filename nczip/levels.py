@@ -125,7 +125,8 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
 
     The fast levels (1-3) use the context-mixing core; ``components`` or ``tiling`` there selects
     their former token models instead (ablation, experts; ``ssm`` is one of the components).
-    ``components`` overrides which ensemble components the level uses. ``tiling`` switches the phrase hierarchy on with that tiling.
+    ``components`` overrides which ensemble components the level uses. ``tiling`` switches the
+    phrase hierarchy on with that tiling.
     ``lanes`` overrides the LLM levels' most lanes per chunk (ignored at the fast levels).
     """
     if not MIN_LEVEL <= level <= MAX_LEVEL:

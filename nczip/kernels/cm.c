@@ -197,7 +197,6 @@ typedef struct {
     int64_t out_len, out_cap;
     const uint8_t *in;
     int64_t in_len, in_pos;
-    int known; /* contexts whose state at this node has been seen */
     /* external model: prefix sums of its next-byte weights (set per byte by cm_code_byte) */
     int external;
     int64_t ext_cum[257];
@@ -507,7 +506,6 @@ NC_INLINE int predict(Cm *m) {
         m->x[ni++] = stretch(p);
         m->x[ni++] = stretch(q);
     }
-    m->known = known;
     /* first layer: one weight set per selector */
     int base = 0;
     m->sel[0] = (int)m->c0;
@@ -627,6 +625,35 @@ static void start_history(Cm *m, const uint8_t *hist) {
     }
 }
 
+/* One byte's bits, most significant first, through the model and the coder (both directions
+ * of cm_encode/cm_decode and cm_code_byte); the caller then runs byte_update once the byte is in
+ * the history. */
+NC_INLINE void encode_byte(Cm *m, int c) {
+    for (int k = 7; k >= 0; k--) {
+        int y = (c >> k) & 1;
+        encode_bit(m, y, predict(m));
+        update(m, y);
+    }
+}
+
+NC_INLINE int decode_byte(Cm *m) {
+    int c = 0;
+    for (int k = 0; k < 8; k++) {
+        int y = decode_bit(m, predict(m));
+        update(m, y);
+        c = (c << 1) | y;
+    }
+    return c;
+}
+
+/* Sets the payload to decode (cm_decode on its first call, or the caller before cm_code_byte). */
+void cm_set_input(Cm *m, const uint8_t *payload, int64_t n) {
+    m->in = payload;
+    m->in_len = n;
+    m->in_pos = 0;
+    for (int i = 0; i < 4; i++) m->xv = (m->xv << 8) | (uint32_t)next_in(m);
+}
+
 /* Code data[start:end) (data is the whole chunk; earlier bytes are history for the match model)
  * into out[0:cap), the same buffer on every call; returns the coder's total output so far (bytes
  * beyond cap are counted, not written: the caller then gives up on this chunk). */
@@ -635,13 +662,8 @@ NC_HOT int64_t cm_encode(Cm *m, const uint8_t *data, int64_t start, int64_t end,
     m->out = out;
     m->out_cap = cap;
     for (int64_t i = start; i < end; i++) {
-        int c = data[i];
-        for (int k = 7; k >= 0; k--) {
-            int y = (c >> k) & 1;
-            encode_bit(m, y, predict(m));
-            update(m, y);
-        }
-        byte_update(m, c);
+        encode_byte(m, data[i]);
+        byte_update(m, data[i]);
     }
     return m->out_len;
 }
@@ -657,20 +679,11 @@ int64_t cm_finish(Cm *m) {
 /* Decode out[start:end) from payload[0:n) (out[0:start) was decoded by earlier calls). Returns 0,
  * or -1 once the decoder has read more than 8 bytes past the payload's end: corrupt data. */
 NC_HOT int cm_decode(Cm *m, const uint8_t *payload, int64_t n, uint8_t *out, int64_t start, int64_t end) {
-    if (m->in == NULL) {
-        m->in = payload;
-        m->in_len = n;
-        for (int i = 0; i < 4; i++) m->xv = (m->xv << 8) | (uint32_t)next_in(m);
-    }
+    if (m->in == NULL) cm_set_input(m, payload, n);
     m->in = payload;
     start_history(m, out);
     for (int64_t i = start; i < end; i++) {
-        int c = 0;
-        for (int k = 0; k < 8; k++) {
-            int y = decode_bit(m, predict(m));
-            update(m, y);
-            c = (c << 1) | y;
-        }
+        int c = decode_byte(m);
         out[i] = (uint8_t)c;
         byte_update(m, c);
         if (m->in_pos > m->in_len + 8) return -1;
@@ -690,20 +703,12 @@ static void set_external(Cm *m, const int32_t *weights) {
 NC_HOT int cm_code_byte(Cm *m, uint8_t *data, int64_t i, const int32_t *weights) {
     start_history(m, data);
     set_external(m, weights);
-    int c = 0;
+    int c;
     if (m->in == NULL) { /* encoding */
         c = data[i];
-        for (int k = 7; k >= 0; k--) {
-            int y = (c >> k) & 1;
-            encode_bit(m, y, predict(m));
-            update(m, y);
-        }
+        encode_byte(m, c);
     } else {
-        for (int k = 0; k < 8; k++) {
-            int y = decode_bit(m, predict(m));
-            update(m, y);
-            c = (c << 1) | y;
-        }
+        c = decode_byte(m);
         data[i] = (uint8_t)c;
         if (m->in_pos > m->in_len + 8) return -1;
     }
@@ -711,15 +716,8 @@ NC_HOT int cm_code_byte(Cm *m, uint8_t *data, int64_t i, const int32_t *weights)
     return c;
 }
 
-/* Sets the coded output buffer (encoding) or the payload (decoding) for cm_code_byte. */
+/* Sets the coded output buffer for cm_code_byte (encoding). */
 void cm_set_output(Cm *m, uint8_t *out, int64_t cap) { m->out = out; m->out_cap = cap; }
-
-void cm_set_input(Cm *m, const uint8_t *payload, int64_t n) {
-    m->in = payload;
-    m->in_len = n;
-    m->in_pos = 0;
-    for (int i = 0; i < 4; i++) m->xv = (m->xv << 8) | (uint32_t)next_in(m);
-}
 
 double cm_ideal_bits(const Cm *m) { return m->ideal_bits; }
 

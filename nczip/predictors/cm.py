@@ -65,17 +65,14 @@ class _Model:
     def __enter__(self) -> int:
         self.handle = kernels.lib().cm_new(self.params)
         if not self.handle:
-            raise NczError(f"not enough memory for the context-mixing model ({memory_text(self.params)})")
+            need = kernels.lib().cm_memory(self.params) / 2**20
+            raise NczError(f"not enough memory for the context-mixing model ({need:.0f} MiB)")
         return self.handle
 
     def __exit__(self, *exc: object) -> None:
         if self.handle:
             kernels.lib().cm_free(self.handle)
             self.handle = None
-
-
-def memory_text(params: ctypes.Array[ctypes.c_int32]) -> str:
-    return f"{kernels.lib().cm_memory(params) / 2**20:.0f} MiB"
 
 
 def encode(data: bytes, spec: CmSpec, progress: Callable[[int], None] | None = None,
