@@ -29,9 +29,11 @@ models. How to add a model: docs/stages.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from ..config import Ensemble
@@ -178,21 +180,17 @@ SETTINGS = ("mixer", "skip")
 COMPONENTS = (*STAGES, *HEADS, *SETTINGS)
 
 
+def _build(registry: dict[str, Callable[[Any, int], T]], config: Ensemble, n_vocab: int) -> list[tuple[str, T]]:
+    """The models of ``registry`` that ``config`` switches on, in the registry's order."""
+    return [(name, build(getattr(config, name), n_vocab)) for name, build in registry.items()
+            if getattr(config, name) is not None]
+
+
 def build_stages(config: Ensemble, n_vocab: int) -> list[tuple[str, TokenStage]]:
     """The stages ``config`` switches on, in :data:`STAGES`'s order."""
-    out = []
-    for name, build in STAGES.items():
-        component = getattr(config, name)
-        if component is not None:
-            out.append((name, build(component, n_vocab)))
-    return out
+    return _build(STAGES, config, n_vocab)
 
 
 def build_heads(config: Ensemble, n_vocab: int) -> list[tuple[str, Head]]:
     """The heads ``config`` switches on, in :data:`HEADS`'s order."""
-    out = []
-    for name, build in HEADS.items():
-        component = getattr(config, name)
-        if component is not None:
-            out.append((name, build(component, n_vocab)))
-    return out
+    return _build(HEADS, config, n_vocab)
