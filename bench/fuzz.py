@@ -4,8 +4,11 @@ Bases: small valid containers of every chunk method and level family (stored, zs
 compact tokens at levels 1 and 3, LLM tokens at level 4, several chunks, concatenated members).
 Mutations: bit flips, byte overwrites, truncation at every frame boundary and at random, extreme
 and inconsistent lengths and counts in frame headers (re-signed, so they pass the frame CRC),
-shuffled, duplicated and dropped frames, foreign magic, future versions, and hostile
-configuration values (re-signed headers). Each case is decoded in a worker process under a time
+shuffled, duplicated and dropped frames, foreign magic, future versions, hostile
+configuration values (re-signed headers), and bombs: a re-signed header with an extreme quantizer,
+with or without the context-mixing core, and one frame of any method whose few payload bytes claim
+up to 256 MiB (nczip/bounds.py; decoded under a 20-second limit, since a bound that held only
+after hours would be no bound). Each case is decoded in a worker process under a time
 limit (SIGALRM) and an address-space limit; the outcome is one of
 
 - ``exact``: decoded to the original (a flip in the slack of the final range-coder interval);
@@ -46,18 +49,23 @@ _MEMORY_LIMIT = 6 << 30  # the LLM, its KV windows and the vocabulary fit well b
 def bases(llm: bool = True) -> dict[str, tuple[bytes, bytes]]:
     """name -> (container, original): one per chunk method and level family."""
     import nczip
+    from nczip import Component
 
     text = (b"It was the best of times, it was the worst of times; it was the age of wisdom.\n" * 3
             + "naïve café — ünïcödé\n".encode())
     rng = random.Random(7)
     binary = bytes(rng.randrange(256) for _ in range(600))
     sparse = bytes(rng.choice([0, 0, 0, 1, 2, 255]) for _ in range(800))
+    skewed = bytes(rng.choice([0, 0, 0, 0, 0, 0, 1, 2, 255]) for _ in range(800))  # PPM beats zstd here
     out = {
         "level1-tokens": (nczip.compress(text, level=1), text),
         "level1-chunks": (nczip.compress(text * 2, level=1, chunk_size=120), text * 2),
         "level3-tokens": (nczip.compress(text, level=3), text),
         "stored": (nczip.compress(binary, level=1), binary),
         "byte-model": (nczip.compress(sparse, level=1), sparse),
+        # the former token levels (no core): compact tokens, and the PPM byte model's method
+        "tokens": (nczip.compress(text, level=1, components=[Component.NGRAM]), text),
+        "ppm": (nczip.compress(skewed, level=1, components=[Component.NGRAM]), skewed),
         "zstd": (nczip.compress(b"abc" * 400, level=1), b"abc" * 400),
         "members": (nczip.compress(b"one\n", level=1) + nczip.compress(b"two\n", level=1), b"one\ntwo\n"),
         "empty": (nczip.compress(b"", level=1), b""),
@@ -126,12 +134,36 @@ def _hostile_config(packed: bytes, rng: random.Random) -> bytes:
         return packed
 
 
+_BOMB_CLAIMS = (1 << 16, 1 << 20, 4 << 20, 1 << 28)
+_BOMB_PAYLOADS = (0, 1, 8, 64, 111)
+
+
+def _bomb(packed: bytes, rng: random.Random) -> bytes:
+    """A container of the base's header, re-signed with an extreme quantizer (and, half the
+    time, without the context-mixing core, which makes the byte model's method legal), and one
+    frame of any method whose few payload bytes claim a large output."""
+    from nczip.container import MAX_CHUNK_SIZE, METHOD_NAMES, ChunkFrame, Trailer, read_header
+
+    header = read_header(io.BytesIO(packed))
+    config = json.loads(json.dumps(header.config))
+    config["quantize"] = rng.choice([1, 2, 3, 3])
+    if "cm" in config and rng.random() < 0.5:
+        del config["cm"]
+    header.config = config
+    header.chunk_size = MAX_CHUNK_SIZE
+    claim = rng.choice(_BOMB_CLAIMS)
+    size = rng.choice(_BOMB_PAYLOADS)
+    payload = bytes(size) if rng.random() < 0.5 else bytes(rng.randrange(256) for _ in range(size))
+    frame = ChunkFrame(rng.choice(sorted(METHOD_NAMES)), claim, rng.randrange(1 << 32), payload)
+    return header.to_bytes() + frame.to_bytes() + Trailer(claim, 1, bytes(32)).to_bytes()
+
+
 def mutate(packed: bytes, rng: random.Random) -> tuple[str, bytes]:
     """One mutation of a container, named by kind."""
     from nczip.container import FORMAT_VERSION
 
     kind = rng.choice(["flip", "flip", "overwrite", "truncate", "truncate-frame", "length", "length",
-                       "shuffle", "duplicate", "drop", "magic", "version", "config", "splice"])
+                       "shuffle", "duplicate", "drop", "magic", "version", "config", "splice", "bomb"])
     data = bytearray(packed)
     if kind == "flip":
         pos = rng.randrange(len(data))
@@ -150,6 +182,8 @@ def mutate(packed: bytes, rng: random.Random) -> tuple[str, bytes]:
         return kind, bytes(data)
     if kind == "config":
         return kind, _hostile_config(packed, rng)
+    if kind == "bomb":
+        return kind, _bomb(packed, rng)
     if kind == "splice":
         cut = rng.randrange(len(packed))
         return kind, packed[:cut] + bytes(rng.randrange(256) for _ in range(rng.randint(1, 64))) + packed[cut:]
@@ -200,13 +234,18 @@ def _alarm(signum: int, frame: object) -> None:
     raise _Timeout()
 
 
-def run_case(blob: bytes, original: bytes) -> str:
-    """Decode ``blob`` in this (worker) process; return the outcome (see the module docstring)."""
+#: a bomb must be refused (or bounded) quickly, not merely eventually
+BOMB_SECONDS = 20
+
+
+def run_case(blob: bytes, original: bytes, seconds: int | None = None) -> str:
+    """Decode ``blob`` in this (worker) process within ``seconds`` (default: the harness's
+    limit); return the outcome (see the module docstring)."""
     import nczip
     from nczip.errors import NczError
 
     signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(int(os.environ.get("NCZIP_FUZZ_TIMEOUT", "60")))
+    signal.alarm(seconds or int(os.environ.get("NCZIP_FUZZ_TIMEOUT", "60")))
     try:
         out = nczip.decompress(blob)
     except NczError as exc:
@@ -276,7 +315,9 @@ def fuzz(count: int, seed: int = 1, llm_share: float = 0.02, timeout: int = 60, 
     try:
         while queue:
             chunk = [queue.popleft() for _ in range(min(256, len(queue)))]
-            futures = [pool.submit(run_case, case[2], case[3]) for case in chunk]
+            futures = [pool.submit(run_case, case[2], case[3],
+                                   BOMB_SECONDS if case[1] == "bomb" and case[0] != "level4-llm" else None)
+                       for case in chunk]
             for i, (case, future) in enumerate(zip(chunk, futures)):
                 try:
                     # the worker's own alarm cannot interrupt C code: this deadline can

@@ -13,6 +13,7 @@ from typing import Any
 
 import zstandard
 
+from . import bounds
 from .codec import Before, CodingStats, Progress, decode_lanes, decode_symbols, encode_lanes, encode_symbols
 from .container import METHOD_CM, METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS, METHOD_ZSTD, ChunkFrame
 from .errors import FormatError, NczError
@@ -198,9 +199,17 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
     result = EncodedChunk(ChunkFrame(METHOD_STORED, len(data), crc, data))
 
     def offer(method: int, payload: bytes | None) -> None:
-        """Keep ``payload`` if it is smaller than the best so far (stored, at first)."""
-        if payload is not None and len(payload) < len(result.frame.payload):
+        """Keep ``payload`` if it is smaller than the best so far (stored, at first) and within
+        its method's bound (nczip.bounds: a decoder refuses a frame beyond it)."""
+        if (payload is not None and len(payload) < len(result.frame.payload)
+                and bounds.within(method, len(data), len(payload))):
             result.frame = ChunkFrame(method, len(data), crc, payload)
+
+    def can_win(method: int) -> bool:
+        """Whether ``method`` could code the chunk smaller than the best so far: not where that
+        is already below the least its bound lets it write (long runs, zeros: zstd's few bytes
+        per 128 KiB beat the core's floor of one byte per 2,840), so its work is skipped."""
+        return bounds.least_payload(method, len(data)) < len(result.frame.payload)
 
     zstd_payload = zstandard.ZstdCompressor(level=config.zstd_level,
                                             write_content_size=False).compress(data)
@@ -209,7 +218,7 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
         # The context-mixing levels ask for zstd at its fast level 3 (their configuration's
         # zstd_level): the core beats zstd -19 wherever zstd compresses at all, so zstd is only the
         # fallback for noise and the test for it, and -19 would cost more time than the core.
-        if len(data) < _NOISE_MIN or len(zstd_payload) < _INCOMPRESSIBLE * len(data):
+        if (len(data) < _NOISE_MIN or len(zstd_payload) < _INCOMPRESSIBLE * len(data)) and can_win(METHOD_CM):
             coded_cm = cm.encode(data, config.cm, progress, result.stats)
             result.neural_bytes = len(coded_cm or b"")
             offer(METHOD_CM, coded_cm)
@@ -222,7 +231,7 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
     quick = zstandard.ZstdCompressor(level=3).compress(data) if len(data) >= _NOISE_MIN else b""
     if len(quick) < _INCOMPRESSIBLE * len(data):
         coded = None
-        if config.token_level:
+        if config.token_level and can_win(METHOD_LLM if config.uses_llm else METHOD_TOKENS):
             coder = _TokenCoder(config, runtime)
             result.load_seconds = coder.load_seconds
             coded = coder.encode(data, progress)
@@ -231,14 +240,17 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
             payload, result.stats, result.tokens = coded
             method = METHOD_LLM if config.uses_llm else METHOD_TOKENS
         elif config.cm is not None:  # mostly not text: the core instead of the PPM byte model
-            payload, method = cm.encode(data, config.cm, progress, result.stats), METHOD_CM
+            method = METHOD_CM
+            payload = cm.encode(data, config.cm, progress, result.stats) if can_win(method) else None
+        elif not can_win(METHOD_NEURAL):
+            payload, method = None, METHOD_NEURAL
         else:
             model = build_predictor(config.predictor)
             payload = encode_symbols(model, data, result.stats, progress, config.quantize)
             method = METHOD_NEURAL
         result.neural_bytes = len(payload or data)
         offer(method, payload)
-        if coded is not None and config.cm is not None:
+        if coded is not None and config.cm is not None and can_win(METHOD_CM):
             # the core costs ~1/1000 of the LLM's time: where it codes the chunk smaller, it wins
             offer(METHOD_CM, cm.encode(data, config.cm))
     return result
@@ -246,16 +258,22 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
 
 def check_token_chunk(frame: ChunkFrame, config: CodecConfig, index: int) -> None:
     """Refuse a token chunk this configuration cannot have written, or whose models are retired."""
-    if config.uses_llm != (frame.method == METHOD_LLM) or not config.token_level:
-        raise FormatError(f"corrupt chunk {index} (token chunk of a kind this file's models do not code)")
+    check_frame(frame, config, index)
     reason = config.retired()
     if reason:
         raise FormatError(reason)
 
 
+def check_frame(frame: ChunkFrame, config: CodecConfig, index: int) -> None:
+    """Refuse a frame of a method this configuration never writes, or one claiming more bytes
+    than its payload can code (:mod:`nczip.bounds`): cheap, so run as each frame is read."""
+    bounds.check_frame(frame.method, frame.original_length, len(frame.payload), config, index)
+
+
 def decode_chunk(frame: ChunkFrame, config: CodecConfig, index: int = 0,
                  progress: Progress | None = None, runtime: Runtime | None = None) -> bytes:
     """Decode one frame and verify its checksum; raise :class:`FormatError` if it is corrupt."""
+    check_frame(frame, config, index)
     if frame.method == METHOD_STORED:
         data = frame.payload
     elif frame.method == METHOD_ZSTD:
@@ -267,8 +285,7 @@ def decode_chunk(frame: ChunkFrame, config: CodecConfig, index: int = 0,
         model = build_predictor(config.predictor)
         data = bytes(decode_symbols(model, frame.payload, frame.original_length, progress, config.quantize))
     elif frame.method == METHOD_CM:
-        if config.cm is None:
-            raise FormatError(f"corrupt chunk {index} (a context-mixing chunk in a file without that model)")
+        assert config.cm is not None  # check_frame: only configurations with the core write it
         data = cm.decode(frame.payload, frame.original_length, config.cm, progress)
     elif frame.method in (METHOD_LLM, METHOD_TOKENS):
         check_token_chunk(frame, config, index)

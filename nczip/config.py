@@ -154,9 +154,9 @@ class BytePpm:
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> "BytePpm":
-        return _read(raw, where, lambda f: cls(name=f.name(BYTE_MODEL), max_order=f.int("max_order", 0, 7),
+        return _read(raw, where, lambda f: cls(name=f.name(BYTE_MODEL), max_order=f.int("max_order", 0, 5),
                                                discount=f.float("discount", 1e-6, 1 - 1e-6),
-                                               max_contexts=f.int("max_contexts", 1, 1 << 24)))
+                                               max_contexts=f.int("max_contexts", 1, 1 << 18)))
 
 
 @dataclass(frozen=True)

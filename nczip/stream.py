@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Iterator, cast
 
 from . import backend
-from .chunks import EncodedChunk, Runtime, check_token_chunk, decode_chunk, encode_chunk
+from .chunks import EncodedChunk, Runtime, check_frame, check_token_chunk, decode_chunk, encode_chunk
 from .config import CodecConfig
 from .config import parse as parse_config
 from .config import parse_model
@@ -243,6 +243,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
                 if isinstance(item, Trailer):
                     trailer.append(item)
                     return
+                check_frame(item, config, index)  # before any work: a method or a length it cannot have
                 if item.method in (METHOD_LLM, METHOD_TOKENS) and not checked:
                     # The job is pickled per chunk, so workers get the resolved runtime.
                     job.runtime = check_first_token_chunk(item, index, header, config, workers, model_path)
