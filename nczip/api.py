@@ -16,10 +16,12 @@ compressor, the file object and :func:`compress` write identical containers.
 
 from __future__ import annotations
 
+import copy
 import enum
 import hashlib
 import io
 import os
+import threading
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -194,6 +196,10 @@ class Compressor:
     chunk (so it often returns ``b""``: a chunk is megabytes at the default sizes); :meth:`flush`
     codes the last partial chunk and closes the container. The concatenation of all returned
     bytes equals :func:`compress` of the concatenated input with the same options.
+
+    One compressor may be shared by threads: each call holds a lock for as long as it runs,
+    because the chunk coders release the GIL (ctypes) and two threads inside one would interleave
+    their state and write a corrupt container without any error.
     """
 
     def __init__(self, *, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
@@ -209,6 +215,7 @@ class Compressor:
         self._chunks = 0
         self._started = False
         self._flushed = False
+        self._lock = threading.Lock()
 
     @property
     def chunk_size(self) -> int:
@@ -244,25 +251,27 @@ class Compressor:
 
     def compress(self, data: bytes | bytearray | memoryview) -> bytes:
         """Add ``data``; return whatever part of the container is ready."""
-        if self._flushed:
-            raise ValueError("Compressor has been flushed")
-        self._pending += data
-        # With several workers, wait until each has a chunk: a pool per chunk would start (and,
-        # at levels 4-9, load the LLM) once per chunk.
-        return self._head() + self._encode(self._take_chunks(self._plan.workers))
+        with self._lock:
+            if self._flushed:
+                raise ValueError("Compressor has been flushed")
+            self._pending += data
+            # With several workers, wait until each has a chunk: a pool per chunk would start
+            # (and, at levels 4-9, load the LLM) once per chunk.
+            return self._head() + self._encode(self._take_chunks(self._plan.workers))
 
     def flush(self) -> bytes:
         """Code what is left and close the container; the compressor cannot be used afterwards."""
-        if self._flushed:
-            raise ValueError("Compressor has been flushed")
-        self._flushed = True
-        blocks = self._take_chunks(1)
-        if self._pending:
-            blocks.append(bytes(self._pending))
-            self._pending.clear()
-        body = self._encode(blocks)
-        trailer = Trailer(self._length, self._chunks, self._digest.digest()).to_bytes()
-        return self._head() + body + trailer
+        with self._lock:
+            if self._flushed:
+                raise ValueError("Compressor has been flushed")
+            self._flushed = True
+            blocks = self._take_chunks(1)
+            if self._pending:
+                blocks.append(bytes(self._pending))
+                self._pending.clear()
+            body = self._encode(blocks)
+            trailer = Trailer(self._length, self._chunks, self._digest.digest()).to_bytes()
+            return self._head() + body + trailer
 
 
 class _Feed:
@@ -328,6 +337,11 @@ class Decompressor:
     Chunks are decoded as soon as they are complete, checked against their CRC32, and the whole
     container against its trailer's length and SHA-256. After the trailer, :attr:`eof` is True and
     any further bytes (the next concatenated container, or garbage) are in :attr:`unused_data`.
+
+    A decompressor that has raised stays failed: every later :meth:`decompress` raises the same
+    error again. Its state is half-updated by then (frames parsed, output decoded but refused by
+    the checksum), so going on would return bytes that were just rejected. Calls hold a lock, as
+    :class:`Compressor`'s do, so threads sharing one cannot interleave its state.
     """
 
     def __init__(self, *, threads: int = 1, model: PathArg | None = None) -> None:
@@ -346,6 +360,8 @@ class Decompressor:
         self.eof = False
         self.unused_data = b""
         self.needs_input = True
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
 
     @property
     def header(self) -> Header | None:
@@ -354,8 +370,43 @@ class Decompressor:
 
     def decompress(self, data: bytes | bytearray | memoryview, max_length: int = -1) -> bytes:
         """Add ``data``; return up to ``max_length`` decoded bytes (all, when negative)."""
-        if self.eof:
-            raise EOFError("already at the end of the container")
+        with self._lock:
+            self._raise_if_failed()
+            if self.eof:
+                raise EOFError("already at the end of the container")
+            try:
+                return self._decompress(data, max_length)
+            except BaseException as exc:
+                self._fail(exc)
+                raise
+
+    def _raise_if_failed(self) -> None:
+        """Raise the error this decompressor failed with, as a fresh copy when it can be made:
+        re-raising one object would grow its traceback with every call."""
+        if self._error is None:
+            return
+        error = self._error
+        try:
+            again = copy.copy(error)
+        except Exception:  # an exception type copy cannot rebuild: raise the original
+            again = error
+        raise again.with_traceback(None) from error.__cause__
+
+    def _fail(self, exc: BaseException) -> None:
+        """Remember why decoding stopped and drop what it held, so nothing rejected is returned.
+        An interruption (Ctrl-C, SystemExit) is not repeated as such to later callers, yet leaves
+        the state just as unusable, so it becomes a plain error for them."""
+        if isinstance(exc, Exception):
+            self._error = exc
+        else:
+            self._error = RuntimeError(f"decompression was interrupted ({type(exc).__name__}); "
+                                       "this decompressor cannot go on")
+        self._output.clear()
+        self._feed.buffer.clear()
+        self._frames = None
+        self.needs_input = False
+
+    def _decompress(self, data: bytes | bytearray | memoryview, max_length: int) -> bytes:
         self._feed.buffer += data
         self._seen_input = self._seen_input or bool(data)
         stalled = self._run(max_length)
@@ -437,7 +488,19 @@ class Decompressor:
 
     def truncation_error(self) -> FormatError:
         """Why the input, ended here, is not a whole container: the file object raises this at
-        the end of its input, with the same message :func:`decompress` gives."""
+        the end of its input, with the same message :func:`decompress` gives.
+
+        Telling the end ends the decompressor: finding the reason parses what is buffered, so it
+        could not go on, and the reason becomes its failure (later calls raise it). After an
+        earlier failure it raises that one: it, not the truncation, says what is wrong.
+        """
+        with self._lock:
+            self._raise_if_failed()
+            error = self._truncation_error()
+            self._fail(error)
+            return error
+
+    def _truncation_error(self) -> FormatError:
         if self.eof:
             raise ValueError("the container is complete")
         if not self._seen_input:

@@ -15,6 +15,7 @@ import builtins
 import io
 import os
 import sys
+import threading
 from collections.abc import Iterable
 from typing import IO, Any, BinaryIO, Literal, cast, overload
 
@@ -126,6 +127,11 @@ class NczFile(BaseStream):
     (truncate), ``"x"``/``"xb"`` (create; fail if it exists) or ``"a"``/``"ab"`` (append a new
     container after what is there). The compression keywords (see :func:`nczip.compress`) apply
     to writing only and are refused when reading; ``threads`` and ``model`` apply to both.
+
+    Threads may share one: every operation holds the file's lock (as :class:`bz2.BZ2File` does),
+    since a write is a compression followed by a write of its frames, and two interleaved would
+    put frames out of order (the chunk coders release the GIL), and a read moves a decoder on.
+    A reentrant lock, so that an operation may call another (``close`` from ``__exit__``).
     """
 
     def __init__(self, filename: FileArg, mode: str = "r", *, level: int | None = None,
@@ -138,6 +144,7 @@ class NczFile(BaseStream):
         self._buffer: io.BufferedReader | None = None
         self._compressor: Compressor | None = None
         self._pos = 0
+        self._lock = threading.RLock()
         if mode in ("r", "rb"):
             given = {"level": level, "chunk_size": chunk_size, "lanes": lanes, "components": components,
                      "tiling": tiling}
@@ -185,23 +192,24 @@ class NczFile(BaseStream):
 
     def close(self) -> None:
         """Finish the container (writing) and close the file; calling it again does nothing."""
-        if self._mode == _MODE_CLOSED:
-            return
-        try:
-            if self._buffer is not None:
-                self._buffer.close()
-            elif self._compressor is not None and self._fp is not None:
-                self._fp.write(self._compressor.flush())
-        finally:
+        with self._lock:
+            if self._mode == _MODE_CLOSED:
+                return
             try:
-                if self._closefp and self._fp is not None:
-                    self._fp.close()
+                if self._buffer is not None:
+                    self._buffer.close()
+                elif self._compressor is not None and self._fp is not None:
+                    self._fp.write(self._compressor.flush())
             finally:
-                self._fp = None
-                self._buffer = None
-                self._compressor = None
-                self._closefp = False
-                self._mode = _MODE_CLOSED
+                try:
+                    if self._closefp and self._fp is not None:
+                        self._fp.close()
+                finally:
+                    self._fp = None
+                    self._buffer = None
+                    self._compressor = None
+                    self._closefp = False
+                    self._mode = _MODE_CLOSED
 
     @property
     def closed(self) -> bool:
@@ -233,50 +241,58 @@ class NczFile(BaseStream):
 
     def peek(self, size: int = -1) -> bytes:
         """Buffered bytes without moving the position: at least one unless at the end."""
-        return self._reading().peek(size)
+        with self._lock:
+            return self._reading().peek(size)
 
     def read(self, size: int | None = -1) -> bytes:
         """Up to ``size`` decoded bytes (all that is left when negative); ``b""`` at the end."""
-        return self._reading().read(-1 if size is None else size)
+        with self._lock:
+            return self._reading().read(-1 if size is None else size)
 
     def read1(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes with at most one read of the compressed file."""
-        return self._reading().read1(io.DEFAULT_BUFFER_SIZE if size < 0 else size)
+        with self._lock:
+            return self._reading().read1(io.DEFAULT_BUFFER_SIZE if size < 0 else size)
 
     def readinto(self, buffer: Any) -> int:
-        return self._reading().readinto(buffer)
+        with self._lock:
+            return self._reading().readinto(buffer)
 
     def readline(self, size: int | None = -1) -> bytes:
         """One line, its newline kept; at most ``size`` bytes when that is not negative."""
-        return self._reading().readline(-1 if size is None else size)
+        with self._lock:
+            return self._reading().readline(-1 if size is None else size)
 
     def write(self, data: Any) -> int:
         """Compress ``data`` (any bytes-like object); return its length in bytes.
 
         What is written reaches the file a whole chunk at a time, and completely at :meth:`close`.
         """
-        self._check_can_write()
-        assert self._compressor is not None and self._fp is not None
-        if isinstance(data, (bytes, bytearray)):
-            length = len(data)
-        else:
-            data = memoryview(data)
-            length = data.nbytes
-        self._fp.write(self._compressor.compress(data))
-        self._pos += length
-        return length
+        with self._lock:
+            self._check_can_write()
+            assert self._compressor is not None and self._fp is not None
+            if isinstance(data, (bytes, bytearray)):
+                length = len(data)
+            else:
+                data = memoryview(data)
+                length = data.nbytes
+            self._fp.write(self._compressor.compress(data))
+            self._pos += length
+            return length
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Move the read position (emulated by decoding: going back decodes from the start)."""
-        self._check_can_seek()
-        return self._reading().seek(offset, whence)
+        with self._lock:
+            self._check_can_seek()
+            return self._reading().seek(offset, whence)
 
     def tell(self) -> int:
         """The position in the decoded data."""
-        self._check_not_closed()
-        if self._mode == _MODE_READ:
-            return self._reading().tell()
-        return self._pos
+        with self._lock:
+            self._check_not_closed()
+            if self._mode == _MODE_READ:
+                return self._reading().tell()
+            return self._pos
 
 
 BinaryMode = Literal["r", "rb", "w", "wb", "x", "xb", "a", "ab"]
