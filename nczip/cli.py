@@ -81,7 +81,8 @@ def compress(files: tuple[str, ...], recursive: bool, level: int, chunk_size: in
         return summary
 
     opts = file_options(kw, chunk_size or default_chunk)
-    sys.exit(0 if run_files(COMPRESS, expand(files, recursive, COMPRESS), opts, work) else 1)
+    names, listed = expand(files, recursive, COMPRESS)
+    sys.exit(0 if run_files(COMPRESS, names, opts, work) and listed else 1)
 
 
 def _decoder(mode: str) -> Callable[..., None]:
@@ -89,7 +90,8 @@ def _decoder(mode: str) -> Callable[..., None]:
         def work(src: BinaryIO, dst: BinaryIO | None, progress: ProgressLine) -> Summary:
             return decompress_stream(src, dst, threads=kw["threads"], progress=progress, model_path=kw["model_path"])
 
-        sys.exit(0 if run_files(mode, expand(files, recursive, mode), file_options(kw), work) else 1)
+        names, listed = expand(files, recursive, mode)
+        sys.exit(0 if run_files(mode, names, file_options(kw), work) and listed else 1)
     return command
 
 
@@ -111,12 +113,13 @@ def _print(lines: list[str]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of objects, one per file.")
 def info(files: tuple[str, ...], recursive: bool, as_json: bool) -> None:
     """Show format version, level, model, chunks, sizes and ratio of FILES without decoding."""
-    found, ok = scan_all(expand(files, recursive, DECOMPRESS))
+    names, listed = expand(files, recursive, DECOMPRESS)
+    found, ok = scan_all(names)
     if as_json:
         _print([json.dumps([info_json(f) for f in found], indent=2)])
     for facts in [] if as_json else found:
         _print(info_lines(facts, facts.name))
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if ok and listed else 1)
 
 
 @main.command("list")
@@ -124,10 +127,11 @@ def info(files: tuple[str, ...], recursive: bool, as_json: bool) -> None:
 @RECURSIVE
 def list_files(files: tuple[str, ...], recursive: bool) -> None:
     """List compressed and original sizes, ratio, level and model of FILES, with a total (nczip -l)."""
-    found, ok = scan_all(expand(files, recursive, DECOMPRESS))
+    names, listed = expand(files, recursive, DECOMPRESS)
+    found, ok = scan_all(names)
     if found:
         _print(list_table(found, [quote(f.name) for f in found]))
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if ok and listed else 1)
 
 
 @main.command()

@@ -13,16 +13,21 @@ from typing import Any, Callable
 import click
 
 from .api import Component
+from .container import MAX_CHUNK_SIZE
 from .files import COMPRESS, DECOMPRESS, TEST, FileOptions
 from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL
 
 def parse_size(text: str) -> int:
+    """``--chunk-size``: bytes, or with a K/M/G suffix; out of the container's range is a usage
+    error here rather than a per-file failure once the work has started."""
     match = re.fullmatch(r"\s*(\d+)\s*([kKmMgG]?)i?[bB]?\s*", text)
     if not match:
         raise click.BadParameter(f"{text!r} is not a size (e.g. 65536, 64K, 4M)")
     value = int(match.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[match.group(2).lower()]
     if value <= 0:
         raise click.BadParameter("the chunk size must be positive")
+    if value > MAX_CHUNK_SIZE:
+        raise click.BadParameter(f"the chunk size must be at most {MAX_CHUNK_SIZE >> 20}M ({MAX_CHUNK_SIZE} bytes)")
     return value
 
 

@@ -3,9 +3,13 @@
 Conventions follow gzip/zstd: ``FILE`` becomes ``FILE.ncz`` and back, no file (or ``-``) means
 stdin to stdout, ``-c`` writes to stdout, nothing is overwritten without ``-f``, compressed data
 is neither written to nor read from a terminal without ``-f``, and the input is removed only with
-``--rm`` once its output is verified. Outputs are written atomically by :mod:`nczip.outputs`.
-``-r`` expands directories into the files each command takes. Every failure is one line
-``nczip: FILE: reason`` on stderr; the caller turns any failure into exit status 1.
+``--rm`` once its output is verified, and only if it is still the file that was read, unchanged
+(a writer appending meanwhile keeps it). Inputs that are not regular files (devices, FIFOs,
+sockets) are refused, as gzip does, unless ``-f`` asks to read them as a stream; they are never
+removed. Symbolic links to regular files are followed (``--rm`` removes the link). Outputs are
+written atomically by :mod:`nczip.outputs`. ``-r`` expands directories into the files each
+command takes. Every failure is one line ``nczip: FILE: reason`` on stderr; the caller turns any
+failure into exit status 1.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import click
 
 from . import outputs
 from .errors import NczError
-from .parallel import resolve_workers
+from .parallel import resolve_workers, usable_cpus
 from .progress import ProgressLine, human_bytes
 from .stream import Summary, decompress_stream, scan_container
 
@@ -89,22 +93,40 @@ class WriteAll:
     """Writes every byte or raises. :class:`io.BufferedWriter` returns a short count, and drops the
     error, when its raw file fails after a partial write of a large block (a reader gone after
     64 KiB of a chunk, a full disk): a coder that ignored the count would end with status 0 and a
-    truncated output. Writing the rest again surfaces the error (BrokenPipeError, ENOSPC)."""
+    truncated output. Writing the rest again surfaces the error (BrokenPipeError, ENOSPC).
 
-    def __init__(self, dst: BinaryIO) -> None:
+    With ``name`` (a file output), a failed write is an :class:`outputs.OutputError` naming that
+    output: the coder reads the input and writes the output in one call, so without this a full
+    disk would be reported against the input."""
+
+    def __init__(self, dst: BinaryIO, name: str | None = None) -> None:
         self.dst = dst
+        self.name = name
 
     def write(self, data: bytes) -> int:
         view = memoryview(data).cast("B")
-        while view:
-            written = self.dst.write(view)
-            if not written:
-                raise OSError(errno.EIO, "Input/output error (nothing written)")
-            view = view[written:]
+        with self._naming_output():
+            while view:
+                written = self.dst.write(view)
+                if not written:
+                    raise OSError(errno.EIO, "Input/output error (nothing written)")
+                view = view[written:]
         return len(data)
 
     def flush(self) -> None:
-        self.dst.flush()
+        with self._naming_output():
+            self.dst.flush()
+
+    @contextlib.contextmanager
+    def _naming_output(self) -> Iterator[None]:
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            if self.name is None:
+                raise
+            raise outputs.OutputError(f"{quote(self.name)}: {exc.strerror or exc}") from None
 
 
 def for_each(names: list[str], one: Callable[[str], None]) -> bool:
@@ -119,39 +141,80 @@ def for_each(names: list[str], one: Callable[[str], None]) -> bool:
     return ok
 
 
-def expand(names: tuple[str, ...], recursive: bool, mode: str) -> list[str]:
-    """The inputs a command works on: stdin when none is named; with ``-r`` each directory
-    becomes its regular files (sorted, symbolic links not followed) that the command takes:
-    names without ``.ncz`` to compress, with it to decompress, test or list."""
+def expand(names: tuple[str, ...], recursive: bool, mode: str) -> tuple[list[str], bool]:
+    """The inputs a command works on, and whether every directory could be read: stdin when none
+    is named; with ``-r`` each directory becomes its regular files (sorted, symbolic links not
+    followed) that the command takes: names without ``.ncz`` to compress, with it to decompress,
+    test or list. A directory that cannot be read is one line and a failed run, as in gzip (the
+    files in it would otherwise be skipped silently); a file that vanishes during the walk is
+    skipped, there being nothing left to work on."""
     if not names:
-        return [STDIO]
+        return [STDIO], True
     found: list[str] = []
+    failed: list[OSError] = []
     for name in names:
-        if not (recursive and name != STDIO and os.path.isdir(name)):
+        if recursive and name != STDIO and os.path.isdir(name):
+            found.extend(_walk(name, mode, failed.append))
+        else:
             found.append(name)
-            continue
-        for root, dirs, files in os.walk(name):
-            dirs.sort()
-            for file in sorted(files):
-                path = os.path.join(root, file)
-                if (file.startswith(".nczip-") and file.endswith(".tmp")) or not stat.S_ISREG(os.lstat(path).st_mode):
-                    continue
-                if file.endswith(SUFFIX) != (mode == COMPRESS):
-                    found.append(path)
-    return found
+    for exc in failed:
+        report(exc.filename or "", exc)
+    return found, not failed
+
+
+def _walk(top: str, mode: str, onerror: Callable[[OSError], None]) -> Iterator[str]:
+    """The files under ``top`` that ``mode`` takes, in sorted order; ``onerror`` gets each
+    directory that could not be read."""
+    for root, dirs, files in os.walk(top, onerror=onerror):
+        dirs.sort()
+        for file in sorted(files):
+            path = os.path.join(root, file)
+            if file.startswith(".nczip-") and file.endswith(".tmp"):
+                continue
+            if file.endswith(SUFFIX) == (mode == COMPRESS) or not _is_regular(path, onerror):
+                continue
+            yield path
+
+
+def _is_regular(path: str, onerror: Callable[[OSError], None]) -> bool:
+    """Whether ``path`` is a regular file, not followed if a link; False if it has vanished."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        onerror(exc)
+        return False
 
 
 @contextlib.contextmanager
-def open_input(name: str) -> Iterator[tuple[BinaryIO, int | None]]:
-    """The input and its size (None for stdin, pipes and devices)."""
+def open_input(name: str, streams: bool = True) -> Iterator[tuple[BinaryIO, int | None]]:
+    """The input and its size (None for stdin, pipes and devices). A device, FIFO or socket is
+    read as a stream only if ``streams`` (``-f``); otherwise it is refused before it is opened (a
+    FIFO's open would wait for a writer, ``/dev/zero`` would never end), and the descriptor is
+    checked again after a non-blocking open, in case the name was replaced in between."""
     if name == STDIO:
         yield sys.stdin.buffer, None
         return
-    if os.path.isdir(name):
+    _check_kind(os.stat(name).st_mode, streams)
+    fd = os.open(name, os.O_RDONLY | os.O_NOCTTY | (0 if streams else os.O_NONBLOCK))
+    try:
+        mode = os.fstat(fd).st_mode
+        _check_kind(mode, streams)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as src:
+        yield src, os.fstat(fd).st_size if stat.S_ISREG(mode) else None
+
+
+def _check_kind(mode: int, streams: bool) -> None:
+    """Refuse a directory always, and anything else that is not a regular file unless ``streams``."""
+    if stat.S_ISDIR(mode):
         raise Failure("is a directory -- ignored")
-    with open(name, "rb") as src:
-        size = os.fstat(src.fileno()).st_size if os.path.isfile(name) else None
-        yield src, size
+    if not stat.S_ISREG(mode) and not streams:
+        raise Failure("not a regular file -- ignored (use -f to read it as a stream)")
 
 
 def output_name(mode: str, name: str, output: str | None, to_stdout: bool, force: bool) -> str:
@@ -185,10 +248,12 @@ class FileOptions:
 
 
 def run_files(mode: str, names: list[str], opts: FileOptions, work: Work) -> bool:
-    """Run ``work`` over every input; True if all succeeded."""
+    """Run ``work`` over every input; True if all succeeded. ``-o`` with several inputs is a
+    usage error (exit 2), like any other contradiction among the arguments."""
     if opts.output and len(names) > 1:
-        say("-o can only be used with a single input file")
-        return False
+        raise click.UsageError("-o can only be used with a single input file")
+    if opts.threads > resolve_workers(opts.threads) and not opts.quiet:
+        say(f"-T {opts.threads} capped at {usable_cpus()} (CPUs available)")
     return for_each(names, lambda name: _one_file(mode, name, opts, work))
 
 
@@ -224,7 +289,8 @@ def _one_file(mode: str, name: str, opts: FileOptions, work: Work) -> None:
         raise Failure("No such file or directory")
     if name == STDIO and mode != COMPRESS and sys.stdin.isatty() and not force:
         raise Failure("refusing to read compressed data from a terminal (use -f to force)")
-    with open_input(name) as (src, size):
+    with open_input(name, streams=force) as (src, size):
+        opened = os.fstat(src.fileno()) if size is not None and name != STDIO else None
         progress = _progress(mode, name, size, opts)
         try:
             if target is None:
@@ -233,17 +299,44 @@ def _one_file(mode: str, name: str, opts: FileOptions, work: Work) -> None:
                 summary = work(src, cast(BinaryIO, WriteAll(sys.stdout.buffer)), progress)
                 sys.stdout.buffer.flush()
             else:
-                summary = outputs.write_output(target, lambda dst: work(src, cast(BinaryIO, WriteAll(dst)), progress),
-                                               force, None if name == STDIO else name)
+                summary = outputs.write_output(
+                    target, lambda dst: work(src, cast(BinaryIO, WriteAll(dst, target)), progress),
+                    force, None if name == STDIO else name)
         finally:
             progress.close()
-    if opts.remove and name != STDIO and target not in (None, STDIO):
-        if mode == COMPRESS:
-            _verify_compressed(str(target), opts)
-        os.remove(name)
+        if opts.remove and name != STDIO and target not in (None, STDIO):
+            if mode == COMPRESS:
+                _verify_compressed(str(target), opts)
+            _remove_input(mode, name, src, opened, opts.quiet)  # still open: see _unchanged
     if opts.verbose:
         say(f"{quote(name)}: OK ({summary.original_bytes} bytes)" if target is None
             else describe(mode, name, str(target), summary))
+
+
+def _remove_input(mode: str, name: str, src: BinaryIO, opened: os.stat_result | None, quiet: bool) -> None:
+    """``--rm``: remove the input, but only if it is still the file that was read, unchanged; a
+    device or FIFO read with ``-f`` is never removed."""
+    if opened is None:
+        if not quiet:
+            say(f"{quote(name)}: not a regular file -- not removed")
+        return
+    if not _unchanged(name, opened, os.fstat(src.fileno())):
+        raise Failure(f"changed while being {mode}ed -- not removed")
+    os.remove(name)
+
+
+def _unchanged(name: str, opened: os.stat_result, now: os.stat_result) -> bool:
+    """Whether the open input is as it was when opened (a writer appending during the seconds of
+    coding and verifying changes its size or times; its data would be lost with the file) and
+    ``name`` still is that file (not replaced meanwhile by another one, which is not ours to
+    remove). The descriptor stays open until this decision, so its inode cannot be reused."""
+    try:
+        named = os.stat(name)
+    except FileNotFoundError:
+        return False
+    same = ("st_ino", "st_dev", "st_size", "st_mtime_ns", "st_ctime_ns")
+    return (all(getattr(opened, field) == getattr(now, field) for field in same)
+            and (named.st_ino, named.st_dev) == (now.st_ino, now.st_dev))
 
 
 def _verify_compressed(path: str, opts: FileOptions) -> None:

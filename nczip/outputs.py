@@ -7,6 +7,10 @@
 - An existing output that is not a regular file (a character device such as ``/dev/null``, a
   FIFO, a socket) is written straight into with ``--force``, as gzip and zstd do; nczip never
   renames over it, which would replace a device node by a regular file.
+- A new regular output gets the original's mode, times and, where permitted (as root), owner
+  and group, as gzip restores them; ownership is best effort, as in gzip.
+- A failure to create, write or name the output (a full disk, a name too long) is an
+  :class:`OutputError` naming the output, never the input.
 - SIGTERM, SIGHUP and SIGINT raise :class:`Interrupted` in the main thread, so the temporary file
   is removed on the way out and the command exits with 128 + the signal number.
 """
@@ -20,7 +24,7 @@ import shutil
 import signal
 import stat
 import tempfile
-from typing import BinaryIO, Callable, TypeVar
+from typing import BinaryIO, Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 CAUGHT_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -54,10 +58,24 @@ def install_signal_handlers() -> None:
 
 
 def _existing(path: str) -> os.stat_result | None:
+    """``path``'s status, None if nothing is there; an error that says the name itself cannot be
+    used (too long, a file where a directory should be) names the output."""
     try:
         return os.stat(path)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise OutputError(f"{path}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def _naming(target: str) -> Iterator[None]:
+    """Turn an OSError from work on the output alone (open, flush, fsync, close) into one that
+    names it."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(f"{target}: {exc.strerror or exc}") from None
 
 
 def is_special(path: str) -> bool:
@@ -78,23 +96,20 @@ def check_target(target: str, force: bool) -> None:
 
 
 def write_output(target: str, write: Callable[[BinaryIO], T], force: bool, like: str | None = None) -> T:
-    """Run ``write`` into ``target`` (see the module docstring); ``like``'s mode and times are
-    copied onto a new regular output."""
+    """Run ``write`` into ``target`` (see the module docstring); ``like``'s owner, mode and times
+    are copied onto a new regular output."""
     check_target(target, force)
     if is_special(target):  # only with force (check_target refused otherwise)
-        with open(target, "wb") as dst:
-            return write(dst)
+        with _naming(target):
+            fd = os.open(target, os.O_WRONLY | os.O_TRUNC)
+        return _write_into(fd, write, target, sync=False)
     directory = os.path.dirname(os.path.abspath(target))
-    try:
+    with _naming(target):
         fd, temporary = tempfile.mkstemp(prefix=".nczip-", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise OutputError(f"{target}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "wb") as dst:
-            result = write(dst)
-            dst.flush()
-            os.fsync(dst.fileno())
+        result = _write_into(fd, write, target, sync=True)
         if like is not None and os.path.isfile(like):
+            _copy_owner(like, temporary)
             shutil.copystat(like, temporary)
         _give_name(temporary, target, force)
     except BaseException:
@@ -102,6 +117,38 @@ def write_output(target: str, write: Callable[[BinaryIO], T], force: bool, like:
             os.remove(temporary)
         raise
     return result
+
+
+def _write_into(fd: int, write: Callable[[BinaryIO], T], target: str, sync: bool) -> T:
+    """Run ``write`` into the open ``fd`` and close it; the buffer's last flush, the sync and the
+    close are where a full disk often shows, so their errors name ``target``. After a failed
+    ``write`` the close is quiet: the first error is the one to report."""
+    dst = os.fdopen(fd, "wb")
+    try:
+        result = write(dst)
+        with _naming(target):
+            dst.flush()
+            if sync:
+                os.fsync(dst.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            dst.close()
+        raise
+    with _naming(target):
+        dst.close()
+    return result
+
+
+def _copy_owner(like: str, temporary: str) -> None:
+    """Give the output the original's owner and group before its mode (a change of owner clears
+    set-user-ID bits, so the mode comes after), as gzip does. Only root may give a file away, so
+    EPERM (and EINVAL, an id this user namespace cannot map) leave the output ours."""
+    st = os.stat(like)
+    try:
+        os.chown(temporary, st.st_uid, st.st_gid)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EINVAL):
+            raise
 
 
 def _give_name(temporary: str, target: str, force: bool) -> None:

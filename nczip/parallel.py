@@ -6,6 +6,11 @@ workers instead of by file size (``Pool.imap`` would drain the whole input into 
 Workers never outlive the run: they die with the parent process, and any early exit (an error,
 a signal) kills them instead of waiting for their chunks; a worker that dies ends the run with an
 error, never a hang.
+
+The worker count is bounded twice, because a fork costs memory whether or not the worker ever
+gets a chunk (``-T 100000`` once set off the OOM killer): :func:`resolve_workers` caps it at the
+CPUs this process may run on, and :func:`ordered_map` starts no more processes than there are
+items (a one-chunk input runs in this process, with no pool at all).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from itertools import chain, islice
 from typing import Callable, Iterable, Iterator, TypeVar
 
 from .errors import NczError
@@ -25,11 +31,22 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, which a container or ``taskset`` may
+    narrow below ``os.cpu_count()``); more workers than that only add processes that wait."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
 def resolve_workers(threads: int) -> int:
-    """``-T 0`` means one worker per CPU, as in zstd and xz."""
+    """The worker processes to use for ``-T threads``: ``0`` means one per usable CPU, as in zstd
+    and xz, and any larger request is capped at that many (the output does not depend on it)."""
     if threads < 0:
         raise ValueError("the number of threads cannot be negative")
-    return threads or (os.cpu_count() or 1)
+    cpus = usable_cpus()
+    return min(threads, cpus) if threads else cpus
 
 
 _PR_SET_PDEATHSIG = 1
@@ -59,15 +76,33 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
     """Yield ``fn(item)`` for each item in input order, computed by up to ``workers`` processes.
 
-    With one worker everything runs in this process (no pickling, and progress callbacks work).
+    At most ``min(workers, number of items)`` processes are started: the first ``workers`` items
+    are read before the pool is made (within the ``2 * workers`` bound), so a short input never
+    forks workers that would have nothing to do. With one worker, or one item, everything runs in
+    this process (no pickling, and progress callbacks work).
     """
+    source = iter(items)
     if workers <= 1:
-        for item in items:
-            result = fn(item)
-            del item  # neither is held while the next item is read (docs/memory.md)
-            yield result
-            del result
+        yield from _in_process(fn, source)
         return
+    first = list(islice(source, workers))
+    count = len(first)
+    ahead = chain(first, source)
+    del first  # the chain alone holds them, until each is handed on
+    yield from (_in_process(fn, ahead) if count <= 1 else _in_pool(fn, ahead, count))
+
+
+def _in_process(fn: Callable[[T], R], items: Iterator[T]) -> Iterator[R]:
+    """``fn`` over ``items`` in this process, holding one item at a time."""
+    for item in items:
+        result = fn(item)
+        del item  # neither is held while the next item is read (docs/memory.md)
+        yield result
+        del result
+
+
+def _in_pool(fn: Callable[[T], R], items: Iterator[T], workers: int) -> Iterator[R]:
+    """``fn`` over ``items`` in ``workers`` processes, at most ``2 * workers`` items in flight."""
     context = multiprocessing.get_context("spawn" if os.environ.get("NCZIP_SPAWN") else "fork")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
                                initargs=(os.getpid(),))
