@@ -196,7 +196,7 @@ class Ngram:
                     or any(isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 64 for k in orders)
                     or len(set(orders)) != len(orders)):
                 raise _bad(where, "orders must be a list of 1 to 16 distinct integers in [1, 64]")
-            return cls(tuple(sorted(orders)), f.int("max_contexts", 1, 1 << 24), f.int("max_followers", 1, 1024))
+            return cls(tuple(sorted(orders)), f.int("max_contexts", 1, 1 << 20), f.int("max_followers", 1, 64))
 
         return _read(raw, where, build)
 

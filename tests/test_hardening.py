@@ -22,6 +22,10 @@ from nczip.container import MAGIC
 from conftest import ROOT, run_nczip
 
 TEXT = b"The quick brown fox jumps over the lazy dog.\n" * 40
+# Text the LLM level does code (a run of one line is below the least its bound lets it write, so
+# the encoder gives such a chunk to zstd or the core without running the LLM: nczip/bounds.py).
+SLOW_TEXT = b"".join(b"Line %d: the fox jumped over %d lazy dogs and %d cats.\n" % (i, i * 7 % 13, i * i % 97)
+                     for i in range(800))
 
 
 def _start(*args: str, cwd: Path) -> subprocess.Popen:
@@ -91,7 +95,7 @@ def test_errors_about_the_output_name_the_output(tmp_path):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_signal_removes_the_temporary_file_and_exits_128_plus_n(tmp_path, signum):
-    (tmp_path / "a.txt").write_bytes(TEXT * 20)
+    (tmp_path / "a.txt").write_bytes(SLOW_TEXT)
     proc = _start("-4", "a.txt", cwd=tmp_path)  # the LLM level: slow enough to be caught working
     assert _wait_for(lambda: _temporaries(tmp_path)), proc.communicate()
     time.sleep(1.0)
@@ -100,7 +104,7 @@ def test_a_signal_removes_the_temporary_file_and_exits_128_plus_n(tmp_path, sign
     assert proc.returncode == 128 + signum
     assert err.decode().count("\n") == 1 and "Aborted" not in err.decode()
     assert not _temporaries(tmp_path) and not (tmp_path / "a.txt.ncz").exists()
-    assert (tmp_path / "a.txt").read_bytes() == TEXT * 20
+    assert (tmp_path / "a.txt").read_bytes() == SLOW_TEXT
 
 
 def _children(pid: int) -> list[int]:
@@ -118,7 +122,7 @@ def _children(pid: int) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the workers")
 def test_workers_die_with_nczip(tmp_path):
-    (tmp_path / "a.txt").write_bytes(TEXT * 20)
+    (tmp_path / "a.txt").write_bytes(SLOW_TEXT)
     proc = _start("-4", "-T", "2", "--chunk-size", "900", "a.txt", cwd=tmp_path)
     assert _wait_for(lambda: len(_children(proc.pid)) >= 2), proc.communicate()
     workers = _children(proc.pid)
