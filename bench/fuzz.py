@@ -7,7 +7,7 @@ and inconsistent lengths and counts in frame headers (re-signed, so they pass th
 shuffled, duplicated and dropped frames, foreign magic, future versions, hostile
 configuration values (re-signed headers), and bombs: a re-signed header with an extreme quantizer,
 with or without the context-mixing core, and one frame of any method whose few payload bytes claim
-up to 256 MiB (nczip/bounds.py; decoded under a 20-second limit, since a bound that held only
+up to 256 MiB (nczip/methods; decoded under a 20-second limit, since a bound that held only
 after hours would be no bound). Each case is decoded in a worker process under a time
 limit (SIGALRM) and an address-space limit; the outcome is one of
 
@@ -142,7 +142,8 @@ def _bomb(packed: bytes, rng: random.Random) -> bytes:
     """A container of the base's header, re-signed with an extreme quantizer (and, half the
     time, without the context-mixing core, which makes the byte model's method legal), and one
     frame of any method whose few payload bytes claim a large output."""
-    from nczip.container import MAX_CHUNK_SIZE, METHOD_NAMES, ChunkFrame, Trailer, read_header
+    from nczip.container import MAX_CHUNK_SIZE, ChunkFrame, Trailer, read_header
+    from nczip.methods import NAMES
 
     header = read_header(io.BytesIO(packed))
     config = json.loads(json.dumps(header.config))
@@ -154,7 +155,7 @@ def _bomb(packed: bytes, rng: random.Random) -> bytes:
     claim = rng.choice(_BOMB_CLAIMS)
     size = rng.choice(_BOMB_PAYLOADS)
     payload = bytes(size) if rng.random() < 0.5 else bytes(rng.randrange(256) for _ in range(size))
-    frame = ChunkFrame(rng.choice(sorted(METHOD_NAMES)), claim, rng.randrange(1 << 32), payload)
+    frame = ChunkFrame(rng.choice(sorted(NAMES) + [9]), claim, rng.randrange(1 << 32), payload)
     return header.to_bytes() + frame.to_bytes() + Trailer(claim, 1, bytes(32)).to_bytes()
 
 

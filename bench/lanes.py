@@ -1,7 +1,7 @@
 """Ratio and speed of an LLM level against the number of lanes (and workers, and a competing load).
 
 Each run compresses one input in this process (``compress_stream``: the real codec, lanes
-scheduled by :mod:`nczip.chunks`), optionally decompresses and checks it, and records bytes,
+scheduled by :mod:`nczip.methods.policy`), optionally decompresses and checks it, and records bytes,
 seconds, tokens/s and bytes/s each way. ``--min-lane`` overrides the shortest lane the encoder
 cuts (default: nczip's 16 KiB), so small inputs can show many lanes; ``--shared 0`` gives every
 lane its own online models; ``--load`` runs N CPU-bound processes beside the measurement.
@@ -20,7 +20,7 @@ import os
 import time
 from pathlib import Path
 
-import nczip.chunks
+import nczip.methods.tokens
 import nczip.levels
 from nczip.stream import compress_stream, decompress_stream
 
@@ -69,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
     data = Path(args.file).read_bytes()[:args.bytes]
     if args.min_lane:
-        nczip.chunks.MIN_LANE_BYTES = args.min_lane
+        nczip.methods.tokens.MIN_LANE_BYTES = args.min_lane
     nczip.levels.LLM_SHARED = bool(args.shared)
     spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.load)]
     for p in spinners:
@@ -79,7 +79,7 @@ def main() -> None:
         for workers in (int(w) for w in args.workers.split(",")):
             for lanes in (int(b) for b in args.lanes.split(",")):
                 row = run(data, args.level, lanes, workers, args.decode, args.chunk_size)
-                row.update(min_lane=nczip.chunks.MIN_LANE_BYTES, shared=bool(args.shared), load=args.load)
+                row.update(min_lane=nczip.methods.tokens.MIN_LANE_BYTES, shared=bool(args.shared), load=args.load)
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     finally:

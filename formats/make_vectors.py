@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nczip
-from nczip import chunks, levels
+from nczip import levels
+from nczip.methods import tokens as chunks
 from nczip.stream import compress_stream
 
 HERE = Path(__file__).resolve().parent / "vectors"
@@ -42,7 +43,7 @@ class Case:
     tiling: str | None = None  # --tiling
     quantizer: int | None = None  # another quantizer version than the level's
     lanes: int | None = None  # --lanes
-    min_lane: int | None = None  # the encoder's shortest lane (nczip.chunks.MIN_LANE_BYTES)
+    min_lane: int | None = None  # the encoder's shortest lane (nczip.methods.tokens.MIN_LANE_BYTES)
     shared: bool = True  # lanes share their online models
 
 

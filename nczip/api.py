@@ -22,20 +22,18 @@ import hashlib
 import io
 import os
 import threading
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Iterator, cast
+from typing import Any, BinaryIO
 
-from . import container
-from .chunks import Runtime
 from .config import MAX_LANES
 from .config import parse as parse_config
-from .container import MAGIC, MAX_CHUNK_SIZE, METHOD_LLM, METHOD_TOKENS, ChunkFrame, Header, Trailer
+from .container import MAX_CHUNK_SIZE, ChunkFrame, Header, Trailer
 from .errors import FormatError
 from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL, level_config, uses_llm
 from .parallel import ordered_map, resolve_workers
-from .stream import Summary, _DecodeJob, check_first_token_chunk, plan_encoding
+from .session import DecodeSession
+from .stream import Summary, plan_encoding
 from .stream import compress_stream as _compress_stream
 from .stream import decompress_stream as _decompress_stream
 
@@ -274,63 +272,6 @@ class Compressor:
             return self._head() + body + trailer
 
 
-class _Feed:
-    """The decompressor's input buffer as the file-like object the container parser reads."""
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-
-    def read(self, n: int = -1) -> bytes:
-        n = len(self.buffer) if n < 0 else n
-        data = bytes(self.buffer[:n])
-        del self.buffer[:n]
-        return data
-
-
-_HEAD_SIZE = container._HEAD.size
-_FRAME_HEAD_SIZE = container._FRAME.size + 4  # with its CRC
-_TRAILER_SIZE = container._TRAILER.size + 4
-
-
-def _frame_length(buffer: bytearray, header: Header) -> int | None:
-    """Bytes the next frame or trailer takes, or None until enough of it is there to tell.
-
-    A frame whose head is corrupt gets the length of its head only, so the parser reads the head
-    and refuses it at once instead of waiting for a payload length that cannot be trusted.
-    """
-    if not buffer:
-        return None
-    if buffer[0] == container._TAG_END:
-        return _TRAILER_SIZE
-    if buffer[0] != container._TAG_CHUNK:
-        return 1
-    if len(buffer) < _FRAME_HEAD_SIZE:
-        return None
-    head = bytes(buffer[:_FRAME_HEAD_SIZE - 4])
-    (crc,) = container._U32.unpack(buffer[_FRAME_HEAD_SIZE - 4:_FRAME_HEAD_SIZE])
-    _, _, original, coded, _ = container._FRAME.unpack(head)
-    if crc != zlib.crc32(head) or original > header.chunk_size or coded > max(original, 1):
-        return _FRAME_HEAD_SIZE
-    return _FRAME_HEAD_SIZE + coded
-
-
-def _header_length(buffer: bytearray) -> int | None:
-    """Bytes the header takes, or None until enough of it is there to tell (see above)."""
-    n = min(len(buffer), len(MAGIC))
-    if buffer[:n] != MAGIC[:n]:
-        return len(buffer)  # foreign: let the parser say so now
-    if len(buffer) < _HEAD_SIZE:
-        return None
-    if buffer[4] != container.FORMAT_VERSION:
-        return _HEAD_SIZE  # refused by name before its (unknown) layout is read
-    at = _HEAD_SIZE
-    for _ in range(2):  # the configuration's and the model identity's lengths
-        if len(buffer) < at + 2:
-            return None
-        at += 2 + container._U16.unpack(buffer[at:at + 2])[0]
-    return at + 4
-
-
 class Decompressor:
     """Incremental decoding of one container, like :class:`lzma.LZMADecompressor`.
 
@@ -346,17 +287,8 @@ class Decompressor:
 
     def __init__(self, *, threads: int = 1, model: PathArg | None = None) -> None:
         self._workers = resolve_workers(_int_option("threads", threads, 0))
-        self._model_path = model_path_option(model)
-        self._feed = _Feed()
+        self._session = DecodeSession(self._workers, model_path_option(model))
         self._output = bytearray()
-        self._header: Header | None = None
-        self._frames: Iterator[ChunkFrame | Trailer] | None = None
-        self._job: _DecodeJob | None = None
-        self._checked = False
-        self._index = 0
-        self._digest = hashlib.sha256()
-        self._length = 0
-        self._seen_input = False
         self.eof = False
         self.unused_data = b""
         self.needs_input = True
@@ -366,7 +298,7 @@ class Decompressor:
     @property
     def header(self) -> Header | None:
         """The container's header once it has been read (level, chunk size, models)."""
-        return self._header
+        return self._session.header
 
     def decompress(self, data: bytes | bytearray | memoryview, max_length: int = -1) -> bytes:
         """Add ``data``; return up to ``max_length`` decoded bytes (all, when negative)."""
@@ -402,13 +334,11 @@ class Decompressor:
             self._error = RuntimeError(f"decompression was interrupted ({type(exc).__name__}); "
                                        "this decompressor cannot go on")
         self._output.clear()
-        self._feed.buffer.clear()
-        self._frames = None
+        self._session = DecodeSession()  # what it held is dropped: nothing rejected is returned
         self.needs_input = False
 
     def _decompress(self, data: bytes | bytearray | memoryview, max_length: int) -> bytes:
-        self._feed.buffer += data
-        self._seen_input = self._seen_input or bool(data)
+        self._session.feed(data)
         stalled = self._run(max_length)
         if max_length < 0:
             out = bytes(self._output)
@@ -420,71 +350,36 @@ class Decompressor:
         return out
 
     def _run(self, max_length: int) -> bool:
-        """Parse and decode whole units while output is wanted; True if it stopped for input."""
+        """Parse and decode whole frames while output is wanted; True if it stopped for input."""
         batch: list[tuple[int, ChunkFrame]] = []
         planned = len(self._output)
         stalled = False
         while not self.eof and not 0 <= max_length <= planned:
-            if self._header is None:
-                need = _header_length(self._feed.buffer)
-                if need is None or len(self._feed.buffer) < need:
-                    stalled = True
-                    break
-                self._start(container.read_header(cast(BinaryIO, self._feed)))
-                continue
-            need = _frame_length(self._feed.buffer, self._header)
-            if need is None or len(self._feed.buffer) < need:
+            item = self._session.next()
+            if item is None:
                 stalled = True
                 break
-            assert self._frames is not None
-            item = next(self._frames)
             if isinstance(item, Trailer):
                 self._decode(batch)
-                self._finish(item)
+                self._session.finish()
+                self.eof = True
+                self.unused_data = self._session.unused()
                 break
-            self._prepare(item)
-            batch.append((self._index, item))
-            self._index += 1
-            planned += item.original_length
+            batch.append(item)
+            planned += item[1].original_length
             if len(batch) >= self._workers:
                 self._decode(batch)
         self._decode(batch)
         return stalled
 
-    def _start(self, header: Header) -> None:
-        from .config import parse_model
-
-        config = parse_config(header.config)
-        parse_model(header.model)  # a malformed identity is refused up front, as decompress_stream does
-        self._header = header
-        self._frames = container.read_frames(cast(BinaryIO, self._feed), header)
-        self._job = _DecodeJob(config, Runtime())
-
-    def _prepare(self, frame: ChunkFrame) -> None:
-        """Resolve the model (and check the backend) at the first LLM/token chunk."""
-        if frame.method in (METHOD_LLM, METHOD_TOKENS) and not self._checked:
-            assert self._job is not None and self._header is not None
-            self._job.runtime = check_first_token_chunk(frame, self._index, self._header, self._job.config,
-                                                        self._workers, self._model_path)
-            self._checked = True
-
     def _decode(self, batch: list[tuple[int, ChunkFrame]]) -> None:
         if not batch:
             return
-        assert self._job is not None
-        for data in ordered_map(self._job, list(batch), min(self._workers, len(batch))):
-            self._digest.update(data)
-            self._length += len(data)
+        assert self._session.job is not None
+        for data in ordered_map(self._session.job, list(batch), min(self._workers, len(batch))):
+            self._session.account(data)
             self._output += data
         batch.clear()
-
-    def _finish(self, trailer: Trailer) -> None:
-        if trailer.total_length != self._length or trailer.sha256 != self._digest.digest():
-            raise FormatError("corrupt data (whole-file checksum mismatch)")
-        self.eof = True
-        self.unused_data = bytes(self._feed.buffer)
-        self._feed.buffer.clear()
-        self._frames = None
 
     def truncation_error(self) -> FormatError:
         """Why the input, ended here, is not a whole container: the file object raises this at
@@ -503,15 +398,4 @@ class Decompressor:
     def _truncation_error(self) -> FormatError:
         if self.eof:
             raise ValueError("the container is complete")
-        if not self._seen_input:
-            return FormatError("empty file (not in nczip format)")
-        try:
-            if self._header is None:
-                container.read_header(cast(BinaryIO, io.BytesIO(bytes(self._feed.buffer))))
-            elif self._frames is not None:
-                next(self._frames)
-        except FormatError as exc:
-            return exc
-        except StopIteration:
-            pass
-        return FormatError("truncated file")
+        return self._session.truncation_error()

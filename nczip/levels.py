@@ -43,7 +43,7 @@ _FAST_LEVELS: dict[int, tuple[int, int, dict[str, Any] | None]] = {
 # plus the chunk, per worker, whatever the input. Measured in docs/cm.md.
 _CM_ALL = list(names.CM_CONTEXTS)
 # zstd's level beside the core: only noise goes to zstd there, and level 19 would take longer than
-# the core itself on text (nczip/chunks.py).
+# the core itself on text (nczip/methods/policy.py).
 CM_ZSTD_LEVEL = 3
 _CM_LEVELS: dict[int, tuple[dict[str, Any], int]] = {
     1: ({"contexts": ["o1", "o2", "o3", "o4", "o6", "word"], "table_bits": 23, "match_bits": 22, "match_min": 6,
@@ -149,7 +149,7 @@ def level_config(level: int, components: tuple[str, ...] | list[str] | None = No
         config["ensemble"] = ensemble_config(ENSEMBLE_DEFAULT if components is None else components)
         _set_tiling(config["ensemble"], tiling)
         # level 3's core beside the LLM: chunks that are mostly not text, and chunks it codes
-        # smaller (markup, tables, numbers), go to it (nczip/chunks.py)
+        # smaller (markup, tables, numbers), go to it (nczip/methods/policy.py)
         config["cm"] = {"name": names.CM, **copy.deepcopy(_CM_LEVELS[3][0])}
     else:
         if components is not None:

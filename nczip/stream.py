@@ -12,19 +12,20 @@ import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Iterator, cast
+from typing import Any, BinaryIO, Callable, Iterator
 
 from . import backend
-from .chunks import EncodedChunk, Runtime, check_frame, check_token_chunk, decode_chunk, encode_chunk
 from .config import CodecConfig
 from .config import parse as parse_config
-from .config import parse_model
-from .container import METHOD_LLM, METHOD_NAMES, METHOD_TOKENS, ChunkFrame, Header, Trailer, read_frames, read_header
-from .errors import FormatError
+from .container import Header, Trailer
 from .levels import DEFAULT_LEVEL, level_config
-from .models import default_model, for_identity, from_path
+from .methods import NAMES
+from .methods.base import Runtime
+from .methods.policy import EncodedChunk, encode_chunk
+from .models import default_model, from_path
 from .parallel import ordered_map, resolve_workers
 from .progress import ProgressLine
+from .session import DecodeSession, pull, runtime_for, start
 
 
 @dataclass
@@ -85,7 +86,7 @@ def read_chunks(src: BinaryIO, size: int) -> Iterator[bytes]:
             return
 
 
-class _Job:
+class _EncodeJob:
     """Picklable worker state: the configuration and runtime every chunk of a container shares."""
 
     def __init__(self, config: CodecConfig, runtime: Runtime, progress: Callable[[int], None] | None = None) -> None:
@@ -93,26 +94,8 @@ class _Job:
         self.runtime = runtime
         self.progress = progress
 
-
-class _EncodeJob(_Job):
     def __call__(self, data: bytes) -> EncodedChunk:
         return encode_chunk(data, self.config, self.progress, self.runtime)
-
-
-class _DecodeJob(_Job):
-    def __call__(self, item: tuple[int, ChunkFrame]) -> bytes:
-        index, frame = item
-        return decode_chunk(frame, self.config, index, self.progress, self.runtime)
-
-
-def _runtime(model_identity: dict[str, Any], workers: int, model_path: str | None) -> Runtime:
-    """Resolve the model a container names (refusing a missing or different one)."""
-    if not model_identity:
-        return Runtime()
-    from .predictors.llm import threads_per_worker
-
-    model = for_identity(model_identity, model_path)
-    return Runtime(model.path, threads_per_worker(workers))
 
 
 @dataclass
@@ -138,24 +121,8 @@ def plan_encoding(level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int 
         identity = {**model.identity(), "backend": backend.identity(config)}
     header = Header(level=level, chunk_size=chunk_size or default_chunk, config=raw_config, model=identity)
     workers = resolve_workers(threads)
-    runtime = _runtime(identity, workers, model_path)
+    runtime = runtime_for(identity, workers, model_path)
     return EncodePlan(header, workers, _EncodeJob(config, runtime, progress if workers == 1 else None))
-
-
-def check_first_token_chunk(frame: ChunkFrame, index: int, header: Header, config: CodecConfig,
-                            workers: int, model_path: str | None) -> Runtime:
-    """Check a member's first LLM/token chunk and resolve the model it needs.
-
-    Done at the first such chunk, not at the header, because a file whose chunks all went to the
-    byte model, zstd or storage needs neither the model nor a matching backend; and done in this
-    process, before any worker spends time on the chunk.
-    """
-    check_token_chunk(frame, config, index)
-    model = parse_model(header.model)
-    reason = backend.refusal(model.backend if model else "", config)
-    if reason:
-        raise FormatError(f"cannot decode this file here: {reason}")
-    return _runtime(header.model, workers, model_path)
 
 
 def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, threads: int = 1,
@@ -189,7 +156,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
         summary.compressed_bytes += len(raw)
         summary.original_bytes += chunk.frame.original_length
         summary.chunks += 1
-        summary.methods[METHOD_NAMES[chunk.frame.method]] += 1
+        summary.methods[NAMES[chunk.frame.method]] += 1
         summary.ideal_bits += chunk.stats.ideal_bits
         summary.neural_bytes += chunk.neural_bytes
         summary.symbols += chunk.stats.symbols
@@ -205,14 +172,21 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, th
     return summary
 
 
-def _members(reader: _CountingReader) -> Iterator[Header]:
-    """Each container's header in turn: a file may hold several concatenated containers."""
-    first = reader.read(1)
-    if not first:
-        raise FormatError("empty file (not in nczip format)")
-    while first:
-        yield read_header(cast(BinaryIO, reader), first)
-        first = reader.read(1)
+def _members(reader: _CountingReader, workers: int = 1, model_path: str | None = None, scan: bool = False,
+             progress: Callable[[int], None] | None = None) -> Iterator[DecodeSession]:
+    """A session for each container in turn, its header read: a file may hold several
+    concatenated containers (a member's leftover bytes start the next)."""
+    leftover = b""
+    while True:
+        if not leftover:
+            leftover = reader.read(1 << 16)
+            if not leftover and reader.count:
+                return
+        session = DecodeSession(workers, model_path, scan, progress)
+        session.feed(leftover)
+        start(session, reader.read)
+        yield session
+        leftover = session.unused()
 
 
 def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
@@ -225,62 +199,35 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
     workers = resolve_workers(threads)
     summary = Summary()
     reader = _CountingReader(src)
-    for header in _members(reader):
-        summary.headers.append(header)
-        config = parse_config(header.config)
-        parse_model(header.model)  # refuse a malformed identity up front, even with no token chunk
-        digest = hashlib.sha256()
-        length = chunks = 0
-        trailer: list[Trailer] = []
-        # The model is resolved, and the backend compared, at the first token chunk: a file whose
-        # chunks all went to the byte model, zstd or storage needs neither.
-        job = _DecodeJob(config, Runtime(), progress.partial if progress and workers == 1 else None)
-        checked = False
-
-        def frames() -> Iterator[tuple[int, ChunkFrame]]:
-            nonlocal checked
-            for index, item in enumerate(read_frames(cast(BinaryIO, reader), header)):
-                if isinstance(item, Trailer):
-                    trailer.append(item)
-                    return
-                check_frame(item, config, index)  # before any work: a method or a length it cannot have
-                if item.method in (METHOD_LLM, METHOD_TOKENS) and not checked:
-                    # The job is pickled per chunk, so workers get the resolved runtime.
-                    job.runtime = check_first_token_chunk(item, index, header, config, workers, model_path)
-                    checked = True
-                yield index, item
-                del item
-
-        for data in ordered_map(job, frames(), workers):
-            digest.update(data)
-            length += len(data)
-            chunks += 1
+    for session in _members(reader, workers, model_path, progress=progress.partial if progress else None):
+        assert session.header is not None and session.job is not None
+        summary.headers.append(session.header)
+        for data in ordered_map(session.job, pull(session, reader.read), workers):
+            session.account(data)
+            summary.chunks += 1
             if dst is not None:
                 dst.write(data)
             if progress:
                 progress.advance(len(data))
             del data
-        end = trailer[0]
-        if end.total_length != length or end.sha256 != digest.digest():
-            raise FormatError("corrupt data (whole-file checksum mismatch)")
-        summary.original_bytes += length
-        summary.chunks += chunks
+        session.finish()
+        summary.original_bytes += session.length
     summary.compressed_bytes = reader.count
     summary.seconds = time.monotonic() - started
     return summary
 
 
 def scan_container(src: BinaryIO) -> Summary:
-    """Read a container's structure without decoding payloads (for ``nczip info``)."""
+    """Read a container's structure without decoding payloads (for ``nczip info`` and ``-l``)."""
     summary = Summary()
     reader = _CountingReader(src)
-    for header in _members(reader):
-        summary.headers.append(header)
-        for item in read_frames(cast(BinaryIO, reader), header):
-            if isinstance(item, Trailer):
-                summary.original_bytes += item.total_length
-                break
+    for session in _members(reader, scan=True):
+        assert session.header is not None
+        summary.headers.append(session.header)
+        for _, frame in pull(session, reader.read):
             summary.chunks += 1
-            summary.methods[METHOD_NAMES[item.method]] += 1
+            summary.methods[NAMES[frame.method]] += 1
+        assert session.trailer is not None
+        summary.original_bytes += session.trailer.total_length
     summary.compressed_bytes = reader.count
     return summary

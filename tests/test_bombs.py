@@ -1,5 +1,5 @@
 """Decompression bombs (issue 22): a frame may use only a method its configuration writes, and may
-claim only as many bytes as its method's bound allows (nczip/bounds.py); the encoder keeps to the
+claim only as many bytes as its method's bound allows (nczip/methods/); the encoder keeps to the
 same bounds, and skips a model that cannot beat what zstd already has."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import zlib
 import pytest
 
 import nczip
-from nczip import Component, bounds, chunks
+from nczip import Component, methods
+from nczip.methods import BY_ID, policy as chunks
 from nczip.config import parse
 from nczip.container import (MAX_CHUNK_SIZE, METHOD_CM, METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS,
                              METHOD_ZSTD, ChunkFrame, Trailer, read_frames, read_header)
@@ -77,7 +78,7 @@ def test_a_byte_model_config_still_cannot_claim_more_than_its_bound(level1):
         config["quantize"] = 3
 
     refused_quickly(bomb(level1, METHOD_NEURAL, 1 << 28, bytes(8), no_core), "bytes claimed from 8")
-    most = bounds.BOUNDS[METHOD_NEURAL].most(8)
+    most = BY_ID[METHOD_NEURAL].bound.most(8)
     refused_quickly(bomb(level1, METHOD_NEURAL, most + 1, bytes(8), no_core), "bytes claimed")
     # at the bound it is decoded, in bounded time, and fails its checksum
     refused_quickly(bomb(level1, METHOD_NEURAL, most, bytes(8), no_core), "checksum", seconds=20)
@@ -102,11 +103,11 @@ def test_the_cli_refuses_a_bomb_in_one_line(tmp_path, level1):
 
 def test_the_methods_each_configuration_writes():
     core = parse(level_config(1)[0])
-    assert bounds.methods(core) == {METHOD_STORED, METHOD_ZSTD, METHOD_CM}
+    assert methods.writable(core) == {METHOD_STORED, METHOD_ZSTD, METHOD_CM}
     llm = parse(level_config(9)[0])
-    assert bounds.methods(llm) == {METHOD_STORED, METHOD_ZSTD, METHOD_CM, METHOD_LLM}
+    assert methods.writable(llm) == {METHOD_STORED, METHOD_ZSTD, METHOD_CM, METHOD_LLM}
     former = parse(level_config(1, components=["ngram"])[0])
-    assert bounds.methods(former) == {METHOD_STORED, METHOD_ZSTD, METHOD_NEURAL, METHOD_TOKENS}
+    assert methods.writable(former) == {METHOD_STORED, METHOD_ZSTD, METHOD_NEURAL, METHOD_TOKENS}
 
 
 def test_the_core_cannot_beat_its_bound_even_on_zeros():
@@ -117,8 +118,8 @@ def test_the_core_cannot_beat_its_bound_even_on_zeros():
     data = bytes(1 << 20)
     payload = cm.encode(data, parse(level_config(1)[0]).cm)
     assert payload is not None
-    assert bounds.within(METHOD_CM, len(data), len(payload))
-    assert len(data) > 0.98 * bounds.BOUNDS[METHOD_CM].most(len(payload))  # and it is nearly tight
+    assert BY_ID[METHOD_CM].within(len(data), len(payload))
+    assert len(data) > 0.98 * BY_ID[METHOD_CM].bound.most(len(payload))  # and it is nearly tight
 
 
 def test_the_encoder_keeps_to_the_bounds_it_enforces():
@@ -131,16 +132,18 @@ def test_the_encoder_keeps_to_the_bounds_it_enforces():
     header = read_header(src)
     config = parse(header.config)
     for index, frame in enumerate(item for item in read_frames(src, header) if isinstance(item, ChunkFrame)):
-        bounds.check_frame(frame.method, frame.original_length, len(frame.payload), config, index)
+        methods.check_frame(frame.method, frame.original_length, len(frame.payload), config, index)
 
 
 def test_zeros_skip_the_core(monkeypatch):
     # zstd's payload for zeros is below the least the core could ever write: the core's full
     # per-byte work (and zstd -22's) would be spent for nothing (issue 22: 256 MiB took 396 s).
+    from nczip.predictors import cm as cm_model
+
     def never(*args, **kwargs):
         raise AssertionError("the core ran on zeros")
 
-    monkeypatch.setattr(chunks.cm, "encode", never)
+    monkeypatch.setattr(cm_model, "encode", never)
     data = bytes(1 << 20)
     encoded = chunks.encode_chunk(data, parse(level_config(1)[0]))
     assert encoded.frame.method == METHOD_ZSTD

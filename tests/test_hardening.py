@@ -23,7 +23,7 @@ from conftest import ROOT, run_nczip
 
 TEXT = b"The quick brown fox jumps over the lazy dog.\n" * 40
 # Text the LLM level does code (a run of one line is below the least its bound lets it write, so
-# the encoder gives such a chunk to zstd or the core without running the LLM: nczip/bounds.py).
+# the encoder gives such a chunk to zstd or the core without running the LLM: nczip/methods).
 SLOW_TEXT = b"".join(b"Line %d: the fox jumped over %d lazy dogs and %d cats.\n" % (i, i * 7 % 13, i * i % 97)
                      for i in range(800))
 

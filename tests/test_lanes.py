@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import nczip
-import nczip.chunks
+import nczip.methods.tokens
 import nczip.levels
 from nczip.container import ChunkFrame, read_frames, read_header
 from nczip.errors import NczError
@@ -63,7 +63,7 @@ def test_lockstep_logits_equal_each_lane_run_alone(llama):
 
 
 def _lanes_container(data: bytes, lanes: int, monkeypatch, shared: bool = True) -> bytes:
-    monkeypatch.setattr(nczip.chunks, "MIN_LANE_BYTES", 256)
+    monkeypatch.setattr(nczip.methods.tokens, "MIN_LANE_BYTES", 256)
     monkeypatch.setattr(nczip.levels, "LLM_SHARED", shared)
     out = io.BytesIO()
     compress_stream(io.BytesIO(data), out, level=4, lanes=lanes)

@@ -1,0 +1,33 @@
+"""Method 1: one zstd frame. The fallback for noise and for data no model of the file's
+configuration codes smaller, and the cheap first test of every chunk (nczip.methods.policy)."""
+
+from __future__ import annotations
+
+import zstandard
+
+from ..config import CodecConfig
+from ..container import METHOD_ZSTD
+from ..errors import FormatError
+from .base import ChunkJob, Method
+
+
+def compress(data: bytes, level: int) -> bytes:
+    """One zstd frame without a content size (the frame head has the length)."""
+    return zstandard.ZstdCompressor(level=level, write_content_size=False).compress(data)
+
+
+class Zstd(Method):
+    id = METHOD_ZSTD
+    name = "zstd"
+
+    def writes(self, config: CodecConfig) -> bool:
+        return True
+
+    def encode(self, data: bytes, job: ChunkJob) -> bytes | None:
+        return compress(data, job.config.zstd_level)
+
+    def decode(self, payload: bytes, length: int, job: ChunkJob) -> bytes:
+        try:
+            return zstandard.ZstdDecompressor().decompress(payload, max_output_size=length)
+        except zstandard.ZstdError:
+            raise FormatError(f"corrupt chunk {job.index} (zstd data invalid)") from None

@@ -1,0 +1,262 @@
+"""The one decoder: a container's bytes, pushed in as they come, out as checked frames.
+
+Every way to read a container goes through :class:`DecodeSession`: :func:`nczip.stream.decompress_stream`
+(the command line, :func:`nczip.decompress`), :class:`nczip.Decompressor` (and through it the file
+object) and the structure scan of ``nczip info`` / ``-l`` (:func:`scan`). A session checks, in
+order and each in this module only:
+
+1. the header (magic, version, lengths, CRC: :mod:`nczip.container`), its configuration
+   (:func:`nczip.config.parse`) and its model identity;
+2. each frame as it is read, before any work: its method is one this nczip knows and the
+   configuration writes, and its lengths are within the method's bound (:mod:`nczip.methods`);
+3. at the first frame whose method needs the model file: the backend the file was coded with
+   against this build, and the model file itself (found by SHA-256) — not at the header, because a
+   file whose chunks all went to the core, zstd or storage needs neither;
+4. the trailer: total length and SHA-256 of everything the caller decoded and accounted.
+
+The session only parses and checks; its users decode the frames (in worker processes, with
+:attr:`DecodeSession.job`) and hand the results back through :meth:`DecodeSession.account`.
+It is fed bytes, so pipes, files and incremental callers share it; it asks for what it is missing
+(:attr:`DecodeSession.missing`), so a stream reads whole frames at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zlib
+from typing import BinaryIO, Callable, Iterator, cast
+
+from . import backend, container
+from .config import CodecConfig, parse_model
+from .config import parse as parse_config
+from .container import MAGIC, ChunkFrame, Header, Trailer
+from .errors import FormatError
+from .methods.base import Runtime
+from .methods.policy import check_frame, decode_chunk
+from .models import for_identity
+
+_HEAD_SIZE = container._HEAD.size
+_FRAME_HEAD_SIZE = container._FRAME.size + 4  # with its CRC
+_TRAILER_SIZE = container._TRAILER.size + 4
+
+
+class DecodeJob:
+    """Picklable worker state: decodes one ``(index, frame)`` with the container's configuration
+    and the runtime the session resolved (the model file, threads per worker)."""
+
+    def __init__(self, config: CodecConfig, runtime: Runtime, progress: Callable[[int], None] | None = None) -> None:
+        self.config = config
+        self.runtime = runtime
+        self.progress = progress
+
+    def __call__(self, item: tuple[int, ChunkFrame]) -> bytes:
+        index, frame = item
+        return decode_chunk(frame, self.config, index, self.progress, self.runtime)
+
+
+def runtime_for(model_identity: dict, workers: int, model_path: str | None) -> Runtime:
+    """The model a container names, resolved here (refusing a missing or different one)."""
+    if not model_identity:
+        return Runtime()
+    from .predictors.llm import threads_per_worker
+
+    model = for_identity(model_identity, model_path)
+    return Runtime(model.path, threads_per_worker(workers))
+
+
+class _Feed:
+    """The pushed bytes as the file-like object the container parser reads."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def read(self, n: int = -1) -> bytes:
+        n = len(self.buffer) if n < 0 else n
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return data
+
+
+def _header_length(buffer: bytearray) -> int | None:
+    """Bytes the header takes, or None until enough of it is there to tell."""
+    n = min(len(buffer), len(MAGIC))
+    if buffer[:n] != MAGIC[:n]:
+        return len(buffer)  # foreign: let the parser say so now
+    if len(buffer) < _HEAD_SIZE:
+        return None
+    if buffer[4] != container.FORMAT_VERSION:
+        return _HEAD_SIZE  # refused by name before its (unknown) layout is read
+    at = _HEAD_SIZE
+    for _ in range(2):  # the configuration's and the model identity's lengths
+        if len(buffer) < at + 2:
+            return None
+        at += 2 + container._U16.unpack(buffer[at:at + 2])[0]
+    return at + 4
+
+
+def _frame_length(buffer: bytearray, header: Header) -> int | None:
+    """Bytes the next frame or trailer takes, or None until enough of it is there to tell.
+
+    A frame whose head is corrupt gets the length of its head only, so the parser reads the head
+    and refuses it at once instead of waiting for a payload length that cannot be trusted.
+    """
+    if not buffer:
+        return None
+    if buffer[0] == container._TAG_END:
+        return _TRAILER_SIZE
+    if buffer[0] != container._TAG_CHUNK:
+        return 1
+    if len(buffer) < _FRAME_HEAD_SIZE:
+        return None
+    head = bytes(buffer[:_FRAME_HEAD_SIZE - 4])
+    (crc,) = container._U32.unpack(buffer[_FRAME_HEAD_SIZE - 4:_FRAME_HEAD_SIZE])
+    _, _, original, coded, _ = container._FRAME.unpack(head)
+    if crc != zlib.crc32(head) or original > header.chunk_size or coded > max(original, 1):
+        return _FRAME_HEAD_SIZE
+    return _FRAME_HEAD_SIZE + coded
+
+
+class DecodeSession:
+    """One container (member) being read: see the module docstring for what it checks.
+
+    ``scan`` reads the structure only (``info``, ``-l``): the model file is not resolved and
+    nothing is decoded. ``progress`` goes to the job when it decodes in this process.
+    """
+
+    def __init__(self, workers: int = 1, model_path: str | None = None, scan: bool = False,
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.workers = workers
+        self.model_path = model_path
+        self.scan = scan
+        self.progress = progress
+        self.header: Header | None = None
+        self.config: CodecConfig | None = None
+        self.job: DecodeJob | None = None
+        self.trailer: Trailer | None = None
+        self.index = 0
+        self.length = 0
+        self._feed = _Feed()
+        self._frames: Iterator[ChunkFrame | Trailer] | None = None
+        self._resolved = False
+        self._digest = hashlib.sha256()
+        self._seen_input = False
+        #: bytes needed before :meth:`next` can make progress (a whole frame once its head is read)
+        self.missing = 1
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        self._feed.buffer += data
+        self._seen_input = self._seen_input or bool(data)
+
+    def next(self) -> tuple[int, ChunkFrame] | Trailer | None:
+        """The next frame (checked, with its index), the trailer, or None until more bytes are
+        fed (:attr:`missing` says how many at least)."""
+        if not self.ready():
+            return None
+        buffer = self._feed.buffer
+        assert self.header is not None and self._frames is not None and self.config is not None
+        if self.trailer is not None:
+            raise ValueError("the container is complete")
+        need = _frame_length(buffer, self.header)
+        if need is None or len(buffer) < need:
+            self.missing = max(1, (need or len(buffer) + 1) - len(buffer))
+            return None
+        item = next(self._frames)
+        if isinstance(item, Trailer):
+            self.trailer = item
+            return item
+        method = check_frame(item, self.config, self.index)
+        if method.needs_model and not self._resolved and not self.scan:
+            self._resolve(item)
+        self.index += 1
+        return self.index - 1, item
+
+    def ready(self) -> bool:
+        """Whether the header has been read (reading it if enough bytes are there)."""
+        if self.header is not None:
+            return True
+        buffer = self._feed.buffer
+        need = _header_length(buffer)
+        if need is None or len(buffer) < need:
+            self.missing = max(1, (need or len(buffer) + 1) - len(buffer))
+            return False
+        self._start(container.read_header(cast(BinaryIO, self._feed)))
+        return True
+
+    def _start(self, header: Header) -> None:
+        self.config = parse_config(header.config)
+        parse_model(header.model)  # a malformed identity is refused up front, even with no token chunk
+        self.header = header
+        self._frames = container.read_frames(cast(BinaryIO, self._feed), header)
+        self.job = DecodeJob(self.config, Runtime(), self.progress if self.workers == 1 else None)
+
+    def _resolve(self, frame: ChunkFrame) -> None:
+        """At the first frame that needs the model: retired models, the backend, the model file.
+        The job is pickled per chunk, so workers get the resolved runtime."""
+        assert self.config is not None and self.header is not None and self.job is not None
+        reason = self.config.retired()
+        if reason:
+            raise FormatError(reason)
+        model = parse_model(self.header.model)
+        reason = backend.refusal(model.backend if model else "", self.config)
+        if reason:
+            raise FormatError(f"cannot decode this file here: {reason}")
+        self.job.runtime = runtime_for(self.header.model, self.workers, self.model_path)
+        self._resolved = True
+
+    def account(self, data: bytes) -> None:
+        """A decoded frame's bytes, in frame order, for the trailer's check."""
+        self._digest.update(data)
+        self.length += len(data)
+
+    def finish(self) -> None:
+        """Check the trailer against everything accounted (call once every frame is)."""
+        assert self.trailer is not None
+        if self.trailer.total_length != self.length or self.trailer.sha256 != self._digest.digest():
+            raise FormatError("corrupt data (whole-file checksum mismatch)")
+
+    def unused(self) -> bytes:
+        """Bytes fed past the trailer (the next member, or garbage), taken out of the session."""
+        data = bytes(self._feed.buffer)
+        self._feed.buffer.clear()
+        return data
+
+    def truncation_error(self) -> FormatError:
+        """Why the input, ended here, is not a whole container."""
+        if not self._seen_input:
+            return FormatError("empty file (not in nczip format)")
+        try:
+            if self.header is None:
+                container.read_header(cast(BinaryIO, io.BytesIO(bytes(self._feed.buffer))))
+            elif self._frames is not None:
+                next(self._frames)
+        except FormatError as exc:
+            return exc
+        except StopIteration:
+            pass
+        return FormatError("truncated file")
+
+
+def pull(session: DecodeSession, read: Callable[[int], bytes], block: int = 1 << 16) -> Iterator[tuple[int, ChunkFrame]]:
+    """The session's frames, reading more input from ``read`` as it asks; stops at the trailer
+    (in :attr:`DecodeSession.trailer`) and raises the truncation error if the input ends first."""
+    while True:
+        item = session.next()
+        if item is None:
+            data = read(max(block, session.missing))
+            if not data:
+                raise session.truncation_error()
+            session.feed(data)
+            continue
+        if isinstance(item, Trailer):
+            return
+        yield item
+
+
+def start(session: DecodeSession, read: Callable[[int], bytes], block: int = 1 << 16) -> None:
+    """Feed ``session`` until its header is read (so its job exists before frames are decoded)."""
+    while not session.ready():
+        data = read(max(block, session.missing))
+        if not data:
+            raise session.truncation_error()
+        session.feed(data)
