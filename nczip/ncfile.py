@@ -14,12 +14,11 @@ from __future__ import annotations
 import builtins
 import io
 import os
-import sys
 import threading
 from collections.abc import Iterable
 from typing import IO, Any, BinaryIO, Literal, cast, overload
 
-from _compression import BUFFER_SIZE, BaseStream
+from _compression import BaseStream, DecompressReader
 
 from .api import Component, Compressor, Decompressor, PathArg, Tiling
 from .levels import DEFAULT_LEVEL
@@ -29,94 +28,22 @@ _MODE_CLOSED, _MODE_READ, _MODE_WRITE = 0, 1, 2
 FileArg = str | bytes | os.PathLike[str] | os.PathLike[bytes] | IO[bytes]
 
 
-class _Reader(io.RawIOBase):
+class _Reader(DecompressReader):
     """Decoded bytes of every container in ``fp`` as a raw stream (what :class:`io.BufferedReader`
-    wraps); seeking is emulated by decoding, backwards by starting again from the beginning."""
+    wraps), the standard library's reader over :class:`~nczip.Decompressor` as gzip/lzma/bz2 build
+    theirs; seeking is emulated by decoding, backwards by starting again from the beginning. Input
+    that ends inside a container raises the decompressor's own reason (``truncated file``, or the
+    error it already failed with), as :func:`nczip.decompress` does."""
 
     def __init__(self, fp: IO[bytes], threads: int, model: PathArg | None) -> None:
-        self._fp = fp
-        self._threads = threads
-        self._model = model
-        self._decompressor = Decompressor(threads=threads, model=model)
-        self._eof = False
-        self._pos = 0
-        self._size = -1  # the decoded length, once the end has been reached (for SEEK_END)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return self._fp.seekable()
-
-    def readinto(self, buffer: Any) -> int:
-        with memoryview(buffer) as view, view.cast("B") as byte_view:
-            data = self.read(len(byte_view))
-            byte_view[:len(data)] = data
-        return len(data)
+        super().__init__(fp, cast(Any, Decompressor), threads=threads, model=model)  # typeshed's protocol wants Buffer
 
     def read(self, size: int = -1) -> bytes:
-        if size < 0:
-            return self.readall()
-        if not size or self._eof:
-            return b""
-        data = b""
-        while not data:
-            if self._decompressor.eof:
-                block = self._decompressor.unused_data or self._fp.read(BUFFER_SIZE)
-                if not block:
-                    break
-                # The next concatenated container; anything else raises, as nczip.decompress does.
-                self._decompressor = Decompressor(threads=self._threads, model=self._model)
-                data = self._decompressor.decompress(block, size)
-            else:
-                block = b""
-                if self._decompressor.needs_input:
-                    block = self._fp.read(BUFFER_SIZE)
-                    if not block:
-                        raise self._decompressor.truncation_error()
-                data = self._decompressor.decompress(block, size)
-        if not data:
-            self._eof = True
-            self._size = self._pos
-            return b""
-        self._pos += len(data)
-        return data
-
-    def readall(self) -> bytes:
-        chunks = []
-        while data := self.read(sys.maxsize):
-            chunks.append(data)
-        return b"".join(chunks)
-
-    def _rewind(self) -> None:
-        self._fp.seek(0)
-        self._eof = False
-        self._pos = 0
-        self._decompressor = Decompressor(threads=self._threads, model=self._model)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_CUR:
-            offset += self._pos
-        elif whence == io.SEEK_END:
-            if self._size < 0:
-                while self.read(io.DEFAULT_BUFFER_SIZE):
-                    pass
-            offset += self._size
-        elif whence != io.SEEK_SET:
-            raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
-        if offset < self._pos:
-            self._rewind()
-        else:
-            offset -= self._pos
-        while offset > 0:
-            data = self.read(min(io.DEFAULT_BUFFER_SIZE, offset))
-            if not data:
-                break
-            offset -= len(data)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
+        try:
+            return super().read(size)
+        except EOFError:
+            current: Decompressor = getattr(self, "_decompressor")  # DecompressReader's, not in typeshed
+            raise current.truncation_error() from None
 
 
 class NczFile(BaseStream):
