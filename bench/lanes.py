@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nczip.methods.tokens
 import nczip.levels
-from nczip.stream import compress_stream, decompress_stream
+from nczip import compress_stream, decompress_stream
 
 from .machine import describe, gpus
 

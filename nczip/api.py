@@ -17,23 +17,22 @@ compressor, the file object and :func:`compress` write identical containers.
 from __future__ import annotations
 
 import copy
-import enum
 import hashlib
 import io
-import os
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from .config import MAX_LANES
-from .config import parse as parse_config
-from .container import MAX_CHUNK_SIZE, ChunkFrame, Header, Trailer
+from .container import ChunkFrame, Header, Trailer
 from .errors import FormatError
-from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL, level_config, uses_llm
-from .parallel import ordered_map, resolve_workers
+from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL, uses_llm
+from .options import (MAX_LANES, Component, EncodeOptions, PathArg, Tiling, encode_options, int_option,  # noqa: F401
+                      model_path_option)
+from .container import MAX_CHUNK_SIZE  # noqa: F401 (the largest chunk size, for callers)
+from .parallel import ordered_map, resolve_workers, usable_cpus  # noqa: F401 (worker counts, for callers)
+from .progress import ProgressLine
 from .session import DecodeSession
-from .stream import Summary, plan_encoding
+from .stream import Summary, plan_encoding, scan_container  # noqa: F401 (scan_container: for callers)
 from .stream import compress_stream as _compress_stream
 from .stream import decompress_stream as _decompress_stream
 
@@ -47,99 +46,6 @@ LEVEL_BEST = MAX_LEVEL
 FAST_LEVELS = tuple(level for level in range(MIN_LEVEL, MAX_LEVEL + 1) if not uses_llm(level))
 #: levels that run the LLM through llama.cpp: hundreds of bytes to a few KiB/s on a CPU
 LLM_LEVELS = tuple(level for level in range(MIN_LEVEL, MAX_LEVEL + 1) if uses_llm(level))
-
-
-class Component(enum.StrEnum):
-    """An online model mixed into a level's predictions (experts and ablations: ``components=``).
-
-    The values are the names written into a container's configuration. ``SSM`` and ``FLOOR``
-    apply at every level; the others at every level through the token mixer.
-    """
-
-    NGRAM = "ngram"
-    MATCH = "match"
-    BIAS = "bias"
-    MIXER = "mixer"
-    SKIP = "skip"
-    PHRASE = "phrase"
-    SSM = "ssm"
-    FLOOR = "floor"
-
-
-class Tiling(enum.StrEnum):
-    """The tiling of the phrase hierarchy; giving one switches the phrase predictor on."""
-
-    FIBONACCI = "fibonacci"
-    PERIOD5 = "period5"
-    NONE = "none"
-
-
-PathArg = str | os.PathLike[str]
-
-
-@dataclass(frozen=True)
-class EncodeOptions:
-    """Validated compression options, in the form :mod:`nczip.stream` takes them."""
-
-    level: int = DEFAULT_LEVEL
-    threads: int = 1
-    chunk_size: int | None = None
-    model_path: str | None = None
-    lanes: int | None = None
-    components: list[str] | None = None
-    tiling: str | None = None
-
-
-def _int_option(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """An int option in ``[low, high]``; ``bool`` is refused although it is an ``int`` subclass."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ValueError(f"{name} must be {bounds}, not {value}")
-    return value
-
-
-def model_path_option(model: PathArg | None) -> str | None:
-    """A model path as ``str`` (what the model registry and the header code take)."""
-    if model is None:
-        return None
-    if not isinstance(model, (str, os.PathLike)):
-        raise TypeError(f"model must be a path (str or os.PathLike), not {type(model).__name__}")
-    return os.fspath(model)
-
-
-def encode_options(*, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
-                   model: PathArg | None = None, lanes: int | None = None,
-                   components: Iterable[Component] | None = None, tiling: Tiling | None = None) -> EncodeOptions:
-    """Check every compression option where the caller wrote it (the codec would fail later, or
-    not at all for an option the level ignores) and build the configuration once to refuse
-    combinations the format cannot hold (e.g. more lanes than the level's window allows)."""
-    _int_option("level", level, MIN_LEVEL, MAX_LEVEL)
-    _int_option("threads", threads, 0)
-    if chunk_size is not None:
-        _int_option("chunk_size", chunk_size, 1, MAX_CHUNK_SIZE)
-    if lanes is not None:
-        _int_option("lanes", lanes, 1, MAX_LANES)
-    names: list[str] | None = None
-    if components is not None:
-        if isinstance(components, (str, bytes)):
-            raise TypeError("components must be an iterable of nczip.Component, not a string")
-        names = []
-        for component in components:
-            if not isinstance(component, Component):
-                raise TypeError(f"components must hold nczip.Component members, not {component!r}")
-            if component.value not in names:
-                names.append(component.value)
-    if tiling is not None and not isinstance(tiling, Tiling):
-        raise TypeError(f"tiling must be an nczip.Tiling member, not {tiling!r}")
-    options = EncodeOptions(level, threads, chunk_size, model_path_option(model), lanes, names,
-                            None if tiling is None else tiling.value)
-    try:
-        parse_config(level_config(level, names, options.tiling, lanes)[0])
-    except FormatError as exc:
-        raise ValueError(str(exc)) from None
-    return options
 
 
 def compress(data: bytes, *, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
@@ -169,22 +75,26 @@ def decompress(data: bytes, *, threads: int = 1, model: PathArg | None = None) -
 
 def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL, threads: int = 1,
                     chunk_size: int | None = None, model: PathArg | None = None, lanes: int | None = None,
-                    components: Iterable[Component] | None = None, tiling: Tiling | None = None) -> Summary:
+                    components: Iterable[Component] | None = None, tiling: Tiling | None = None,
+                    options: EncodeOptions | None = None, progress: ProgressLine | None = None) -> Summary:
     """Compress everything readable from ``src`` into one container written to ``dst``.
 
     Reads one chunk per worker ahead, so memory is bounded by chunk size x workers, not by input.
+    ``options`` (from :func:`encode_options`, checked once for many files) replaces the keywords
+    before it; ``progress`` is the command line's progress display.
     """
-    o = encode_options(level=level, threads=threads, chunk_size=chunk_size, model=model, lanes=lanes,
-                       components=components, tiling=tiling)
-    return _compress_stream(src, dst, level=o.level, threads=o.threads, chunk_size=o.chunk_size,
-                            model_path=o.model_path, components=o.components, tiling=o.tiling, lanes=o.lanes)
+    if options is None:
+        options = encode_options(level=level, threads=threads, chunk_size=chunk_size, model=model, lanes=lanes,
+                                 components=components, tiling=tiling)
+    return _compress_stream(src, dst, options, progress)
 
 
 def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, threads: int = 1,
-                      model: PathArg | None = None) -> Summary:
-    """Decode every container in ``src`` to ``dst`` (``None``: verify only); see :func:`decompress`."""
-    _int_option("threads", threads, 0)
-    return _decompress_stream(src, dst, threads=threads, model_path=model_path_option(model))
+                      model: PathArg | None = None, progress: ProgressLine | None = None) -> Summary:
+    """Decode every container in ``src`` to ``dst`` (``None``: verify only); see :func:`decompress`.
+    ``progress`` is the command line's progress display."""
+    int_option("threads", threads, 0)
+    return _decompress_stream(src, dst, threads=threads, progress=progress, model_path=model_path_option(model))
 
 
 class Compressor:
@@ -205,7 +115,7 @@ class Compressor:
                  components: Iterable[Component] | None = None, tiling: Tiling | None = None) -> None:
         o = encode_options(level=level, threads=threads, chunk_size=chunk_size, model=model, lanes=lanes,
                            components=components, tiling=tiling)
-        self._plan = plan_encoding(o.level, o.threads, o.chunk_size, o.model_path, o.components, o.tiling, o.lanes)
+        self._plan = plan_encoding(o)
         self._chunk_size = self._plan.header.chunk_size
         self._pending = bytearray()
         self._digest = hashlib.sha256()
@@ -286,7 +196,7 @@ class Decompressor:
     """
 
     def __init__(self, *, threads: int = 1, model: PathArg | None = None) -> None:
-        self._workers = resolve_workers(_int_option("threads", threads, 0))
+        self._workers = resolve_workers(int_option("threads", threads, 0))
         self._session = DecodeSession(self._workers, model_path_option(model))
         self._output = bytearray()
         self.eof = False

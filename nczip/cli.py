@@ -1,6 +1,6 @@
 """The ``nczip`` command line: its commands. Arguments are read by :mod:`nczip.cliargs`, files
 handled by :mod:`nczip.files`, ``info``/``-l`` worded by :mod:`nczip.listing`, the coding is
-:mod:`nczip.stream`'s.
+:mod:`nczip.api`'s, the library's public functions (nothing below it is imported here).
 
 Exit status: 0 success; 1 any file failed (one line each on stderr); 2 a usage error; 128 + N
 when signal N stopped nczip (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP); 141 when the reader of the
@@ -19,16 +19,11 @@ import click
 from click.shell_completion import get_completion_class
 
 from . import __version__, outputs
-from .api import Component
-from .config import MAX_LANES
-from .config import parse as parse_config
-from .errors import NczError
+from .api import MAX_LANES, Component, Summary, Tiling, compress_stream, decompress_stream, encode_options
 from .cliargs import FILES, RECURSIVE, NczGroup, common, components_option, file_options, level_options, parse_size
 from .files import COMPRESS, DECOMPRESS, TEST, expand, quote, run_files, say
-from .levels import level_config
 from .listing import info_json, info_lines, list_table, scan_all
 from .progress import ProgressLine
-from .stream import Summary, compress_stream, decompress_stream
 
 #: the Summary fields that ``compress --stats-json`` writes (machine-readable ``-v``, for the bench)
 _STATS_FIELDS = ("original_bytes", "compressed_bytes", "chunks", "methods", "ideal_bits", "neural_bytes",
@@ -56,7 +51,7 @@ def main() -> None:
                    " At levels 1-3 it selects their former token models instead of the context-mixing core.")
 @click.option("--lanes", type=click.IntRange(1, MAX_LANES),
               help="Expert: at levels 4-9, the most lanes (LLM sequences coded in lockstep) per chunk.")
-@click.option("--tiling", type=click.Choice(["fibonacci", "period5", "none"]),
+@click.option("--tiling", type=click.Choice([t.value for t in Tiling]),
               help="Expert: tiling of the phrase hierarchy (switches the phrase predictor on).")
 @click.option("--stats-json", type=click.Path(dir_okay=False), hidden=True,
               help="Write the run's figures as JSON to this file (for the bench; the last input's).")
@@ -64,23 +59,22 @@ def compress(files: tuple[str, ...], recursive: bool, level: int, chunk_size: in
              lanes: int | None, tiling: str | None, stats_json: str | None, **kw: Any) -> None:
     """Compress FILES (or stdin) to FILE.ncz."""
     chosen = components_option(components)
-    raw_config, default_chunk = level_config(level, chosen, tiling, lanes)
-    try:
-        parse_config(raw_config)
-    except NczError as exc:  # e.g. more lanes than the level's window allows
+    try:  # resolved once, by the library, for every file
+        options = encode_options(level=level, threads=kw["threads"], chunk_size=chunk_size, model=kw["model_path"],
+                                 lanes=lanes, components=None if chosen is None else [Component(c) for c in chosen],
+                                 tiling=None if tiling is None else Tiling(tiling))
+    except ValueError as exc:  # e.g. more lanes than the level's window allows
         raise click.UsageError(str(exc)) from None
 
     def work(src: BinaryIO, dst: BinaryIO | None, progress: ProgressLine) -> Summary:
         assert dst is not None
-        summary = compress_stream(src, dst, level=level, threads=kw["threads"], chunk_size=chunk_size,
-                                  progress=progress, model_path=kw["model_path"], components=chosen, tiling=tiling,
-                                  lanes=lanes)
+        summary = compress_stream(src, dst, options=options, progress=progress)
         if stats_json:
             with open(stats_json, "w") as out:
                 json.dump({name: getattr(summary, name) for name in _STATS_FIELDS}, out)
         return summary
 
-    opts = file_options(kw, chunk_size or default_chunk)
+    opts = file_options(kw, options.chunk_size)
     names, listed = expand(files, recursive, COMPRESS)
     sys.exit(0 if run_files(COMPRESS, names, opts, work) and listed else 1)
 
@@ -88,7 +82,7 @@ def compress(files: tuple[str, ...], recursive: bool, level: int, chunk_size: in
 def _decoder(mode: str) -> Callable[..., None]:
     def command(files: tuple[str, ...], recursive: bool, **kw: Any) -> None:
         def work(src: BinaryIO, dst: BinaryIO | None, progress: ProgressLine) -> Summary:
-            return decompress_stream(src, dst, threads=kw["threads"], progress=progress, model_path=kw["model_path"])
+            return decompress_stream(src, dst, threads=kw["threads"], progress=progress, model=kw["model_path"])
 
         names, listed = expand(files, recursive, mode)
         sys.exit(0 if run_files(mode, names, file_options(kw), work) and listed else 1)

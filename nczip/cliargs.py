@@ -12,10 +12,11 @@ from typing import Any, Callable
 
 import click
 
-from .api import Component
-from .container import MAX_CHUNK_SIZE
+from .api import LEVEL_BEST as MAX_LEVEL
+from .api import LEVEL_DEFAULT as DEFAULT_LEVEL
+from .api import LEVEL_FASTEST as MIN_LEVEL
+from .api import MAX_CHUNK_SIZE, Component
 from .files import COMPRESS, DECOMPRESS, TEST, FileOptions
-from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL
 
 def parse_size(text: str) -> int:
     """``--chunk-size``: bytes, or with a K/M/G suffix; out of the container's range is a usage

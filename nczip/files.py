@@ -28,9 +28,8 @@ import click
 
 from . import outputs
 from .errors import NczError
-from .parallel import resolve_workers, usable_cpus
+from .api import Summary, decompress_stream, resolve_workers, scan_container, usable_cpus
 from .progress import ProgressLine, human_bytes
-from .stream import Summary, decompress_stream, scan_container
 
 SUFFIX = ".ncz"
 STDIO = "-"
@@ -343,7 +342,7 @@ def _verify_compressed(path: str, opts: FileOptions) -> None:
     """Decode the new container fully before the user's original is removed."""
     with open(path, "rb") as src:
         try:
-            decompress_stream(src, None, threads=opts.threads, model_path=opts.model_path)
+            decompress_stream(src, None, threads=opts.threads, model=opts.model_path)
         except NczError as exc:
             raise Failure(f"verification of {path} failed ({exc}); input kept") from None
 

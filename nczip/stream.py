@@ -16,9 +16,8 @@ from typing import Any, BinaryIO, Callable, Iterator
 
 from . import backend
 from .config import CodecConfig
-from .config import parse as parse_config
 from .container import Header, Trailer
-from .levels import DEFAULT_LEVEL, level_config
+from .options import EncodeOptions
 from .methods import NAMES
 from .methods.base import Runtime
 from .methods.policy import EncodedChunk, encode_chunk
@@ -108,36 +107,24 @@ class EncodePlan:
     job: _EncodeJob
 
 
-def plan_encoding(level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
-                  model_path: str | None = None, components: list[str] | None = None,
-                  tiling: str | None = None, lanes: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> EncodePlan:
-    """Resolve a level and its options into a header, a worker count and the chunk coder."""
-    raw_config, default_chunk = level_config(level, components, tiling, lanes)
-    config = parse_config(raw_config)  # what a decoder will parse, so whatever is written decodes
+def plan_encoding(options: EncodeOptions, progress: Callable[[int], None] | None = None) -> EncodePlan:
+    """The header, worker count and chunk coder for resolved options (the model file, for a
+    token level, is found here: the header names it by SHA-256)."""
     identity: dict[str, Any] = {}
-    if config.token_level:  # the context-mixing levels need no model file: the header names none
-        model = from_path(model_path) if model_path else default_model()
-        identity = {**model.identity(), "backend": backend.identity(config)}
-    header = Header(level=level, chunk_size=chunk_size or default_chunk, config=raw_config, model=identity)
-    workers = resolve_workers(threads)
-    runtime = runtime_for(identity, workers, model_path)
-    return EncodePlan(header, workers, _EncodeJob(config, runtime, progress if workers == 1 else None))
+    if options.config.token_level:  # the context-mixing levels need no model file: the header names none
+        model = from_path(options.model_path) if options.model_path else default_model()
+        identity = {**model.identity(), "backend": backend.identity(options.config)}
+    header = Header(level=options.level, chunk_size=options.chunk_size, config=options.raw_config, model=identity)
+    workers = resolve_workers(options.threads)
+    runtime = runtime_for(identity, workers, options.model_path)
+    return EncodePlan(header, workers, _EncodeJob(options.config, runtime, progress if workers == 1 else None))
 
 
-def compress_stream(src: BinaryIO, dst: BinaryIO, level: int = DEFAULT_LEVEL, threads: int = 1,
-                    chunk_size: int | None = None, progress: ProgressLine | None = None,
-                    model_path: str | None = None, components: list[str] | None = None,
-                    tiling: str | None = None, lanes: int | None = None) -> Summary:
-    """Compress everything readable from ``src`` into one container written to ``dst``.
-
-    LLM levels use ``model_path`` (any GGUF) or the registry's default model, mixed with the
-    online models named in ``components`` (default: the level's); ``tiling`` switches the phrase
-    hierarchy on with that tiling; ``lanes`` caps the LLM lanes per chunk (default: the level's).
-    """
+def compress_stream(src: BinaryIO, dst: BinaryIO, options: EncodeOptions,
+                    progress: ProgressLine | None = None) -> Summary:
+    """Compress everything readable from ``src`` into one container written to ``dst``."""
     started = time.monotonic()
-    plan = plan_encoding(level, threads, chunk_size, model_path, components, tiling, lanes,
-                         progress.partial if progress else None)
+    plan = plan_encoding(options, progress.partial if progress else None)
     header, workers, job = plan.header, plan.workers, plan.job
     head = header.to_bytes()
     dst.write(head)

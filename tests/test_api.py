@@ -78,11 +78,14 @@ def test_bad_options_fail_where_they_are_written(kwargs, error):
         Compressor(**kwargs)
 
 
-def test_typed_components_and_tiling_equal_the_stream_strings():
-    from nczip.stream import compress_stream
+def test_options_resolved_once_give_the_same_bytes_as_keywords():
+    from nczip.api import encode_options
 
+    options = encode_options(level=1, components=[Component.NGRAM, Component.BIAS, Component.MIXER],
+                             tiling=Tiling.PERIOD5)
+    assert options.chunk_size == 1 << 20 and options.raw_config["tokens"]["ensemble"]["phrase"]["tiling"] == "period5"
     out = io.BytesIO()
-    compress_stream(io.BytesIO(TEXT[:2000]), out, level=1, components=["ngram", "bias", "mixer"], tiling="period5")
+    nczip.compress_stream(io.BytesIO(TEXT[:2000]), out, options=options)
     typed = nczip.compress(TEXT[:2000], level=1, components=[Component.NGRAM, Component.BIAS, Component.MIXER],
                            tiling=Tiling.PERIOD5)
     assert typed == out.getvalue()

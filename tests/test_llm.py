@@ -110,7 +110,7 @@ def test_llm_skip_round_trips_through_batched_catch_up(monkeypatch):
     # Repetitive text makes the cheap models certain, so the skip fires and the LLM later
     # evaluates the skipped tokens in one batch; the decoder must reproduce that schedule.
     from nczip.predictors.mixer import TokenMixer
-    from nczip.stream import compress_stream, decompress_stream
+    from nczip import Component, compress_stream, decompress_stream
 
     skipped: list[int] = []
     original_update = TokenMixer.update
@@ -122,7 +122,7 @@ def test_llm_skip_round_trips_through_batched_catch_up(monkeypatch):
     monkeypatch.setattr(TokenMixer, "update", counting_update)
     data = b"The Queen said to the Hatter: off with his head, and the Hatter ran away. " * 20
     packed = io.BytesIO()
-    compress_stream(io.BytesIO(data), packed, level=4, components=["ngram", "bias", "mixer", "skip"])
+    compress_stream(io.BytesIO(data), packed, level=4, components=[Component(c) for c in ("ngram", "bias", "mixer", "skip")])
     assert max(skipped) > 20, "the skip never fired; the test would not exercise the catch-up path"
     out = io.BytesIO()
     decompress_stream(io.BytesIO(packed.getvalue()), out)
@@ -134,11 +134,11 @@ def test_the_ssm_stage_at_an_llm_level_round_trips_and_learns(alice):
     # order of first appearance, which the decoder rebuilds from the tokens it has decoded.
     from nczip.predictors.mixer import TokenMixer
     from nczip.predictors.ssm import SsmStage
-    from nczip.stream import compress_stream, decompress_stream
+    from nczip import Component, compress_stream, decompress_stream
 
     data = alice[:3000]
     packed = io.BytesIO()
-    compress_stream(io.BytesIO(data), packed, level=4, components=["ngram", "bias", "mixer", "ssm"])
+    compress_stream(io.BytesIO(data), packed, level=4, components=[Component(c) for c in ("ngram", "bias", "mixer", "ssm")])
     out = io.BytesIO()
     decompress_stream(io.BytesIO(packed.getvalue()), out)
     assert out.getvalue() == data

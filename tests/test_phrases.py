@@ -10,7 +10,7 @@ import pytest
 import nczip
 from nczip.container import read_header
 from nczip.predictors.phrases import PhraseHierarchy, tile_starts
-from nczip.stream import compress_stream
+from nczip import Component, Tiling, compress_stream
 
 from conftest import run_nczip, token_models
 
@@ -62,9 +62,11 @@ def test_tiling_is_recorded_and_decoding_needs_no_flag(tmp_path, alice):
 
 
 def test_tiling_switches_the_phrase_predictor_on():
-    def ensemble(**kw: str) -> dict:
+    def ensemble(components: list[str] | None = None, tiling: str | None = None) -> dict:
         out = io.BytesIO()
-        compress_stream(io.BytesIO(b"hello world\n" * 50), out, level=1, **kw)
+        compress_stream(io.BytesIO(b"hello world\n" * 50), out, level=1,
+                        components=None if components is None else [Component(c) for c in components],
+                        tiling=None if tiling is None else Tiling(tiling))
         return read_header(io.BytesIO(out.getvalue())).config["tokens"]["ensemble"]
 
     assert "phrase" not in ensemble(components=token_models(1))  # off by default: see README (phrase A/B)
