@@ -3,7 +3,7 @@
 The pinned digests below are of every distribution the mixer returned on a fixed run with every
 component on, two lanes sharing their models, and the three bases (LLM log-probs, a dense model's
 probabilities, the unigram counts). They were computed with the mixer as it was before the stage
-interface (nczip/predictors/stages.py): the refactor, like any change of the mixer that is not
+interface (nczip/predictors/stage.py): the refactor, like any change of the mixer that is not
 meant to change a file's bytes, must leave them as they are. (Only the public calls are used at
 module level, so this file's helpers also run on an older nczip.)
 """
@@ -130,7 +130,7 @@ def test_with_every_component_off_the_output_is_the_softmax_of_the_log_probs():
 
 
 def test_stages_are_built_by_name_in_the_registry_order_whatever_the_configuration_order():
-    from nczip.predictors.stages import STAGES
+    from nczip.predictors.stage import STAGES
 
     mixer = TokenMixer(np.ones(V, dtype=bool), _ensemble(list(reversed(ALL))))
     assert [name for name, _ in mixer.stages] == list(STAGES)
@@ -172,7 +172,7 @@ def test_a_stage_that_keeps_being_right_gains_weight():
 
 def test_a_new_model_is_mixed_through_the_interface_alone():
     # Any TokenStage can be handed to the mixer: it never asks which model it drives.
-    from nczip.predictors.stages import N_CONF, ONE, Contribution, StageContext, TokenStage
+    from nczip.predictors.stage import N_CONF, ONE, Contribution, StageContext, TokenStage
 
     class Echo(TokenStage):  # predicts the previous token again
         weight_shape = (N_CONF,)

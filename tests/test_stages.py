@@ -1,4 +1,4 @@
-"""Each token model on its own, through the one stage interface (nczip/predictors/stages.py), and
+"""Each token model on its own, through the one stage interface (nczip/predictors/stage.py), and
 the registry that builds them by name."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from nczip.predictors.floor import Floor
 from nczip.predictors.ngram import MatchModel, NgramModel
 from nczip.predictors.phrases import PhraseHierarchy
 from nczip.predictors.ssm import SsmStage
-from nczip.predictors.stages import COMPONENTS, HEADS, SETTINGS, STAGES, Head, StageContext, TokenStage, \
+from nczip.predictors.stage import COMPONENTS, HEADS, SETTINGS, STAGES, Head, StageContext, TokenStage, \
     build_heads, build_stages
 
 CODABLE = np.ones(100, dtype=bool)

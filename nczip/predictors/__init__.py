@@ -5,7 +5,7 @@ which model they drive. :func:`build_predictor` turns a codec configuration (as 
 container header) back into the model, which is how a decoder rebuilds the encoder's exact state.
 
 The token models the mixer combines speak a second, sparse interface (their contribution to the
-next token, then learn it: :class:`nczip.predictors.stages.TokenStage`), and are built by name
+next token, then learn it: :class:`nczip.predictors.stage.TokenStage`), and are built by name
 from that module's registry.
 """
 

@@ -1,7 +1,7 @@
 """The bias head: a per-document vector over the vocabulary, applied in log space after the stages.
 
 ``q <- q * exp(b) / Z``, updated by ``b -= lr * (q - onehot(y))`` after every token: it learns the
-document's unigram drift. It is a head, not a linear stage (:mod:`nczip.predictors.stages`),
+document's unigram drift. It is a head, not a linear stage (:mod:`nczip.predictors.stage`),
 because it reweights every id multiplicatively. Only ``exp(b)`` is kept, and its update is
 multiplicative too (``nc_bias_update`` in nczip/kernels/dense.c), so no log or exp of the whole
 vector is taken per token.
@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import kernels
 from ..kernels import ptr
-from .stages import Head
+from .stage import Head
 
 
 class BiasHead(Head):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .stages import Contribution, StageContext, TokenStage
+from .stage import Contribution, StageContext, TokenStage
 
 
 class Floor(TokenStage):

@@ -5,7 +5,7 @@ How the pieces combine, and why this way:
 1. **LLM with a learned temperature.** ``base = softmax(tau * L)`` where L are the LLM's log-probs.
    tau starts at 1 and follows the gradient of code length, ``d(-log q(y))/d tau``, exactly
    (geometric mixing of a single model: it corrects a quantised model's over/under-confidence).
-2. **Sparse stages.** The models of :data:`nczip.predictors.stages.STAGES`, in that order (the
+2. **Sparse stages.** The models of :data:`nczip.predictors.stage.STAGES`, in that order (the
    online SSM, each n-gram order whose context was seen, lowest first, the match model, the
    deepest phrase level with an active match, the uniform floor), each move a share lambda of the
    mass onto the tokens they speak about:
@@ -17,7 +17,7 @@ How the pieces combine, and why this way:
    (the entropy-adaptive part: little help when the LLM is sure, more when it is not), and w
    follows the exact gradient of code length through the chain. Linear rather than geometric
    mixing here because a sparse predictor has no opinion about the other 49,000 tokens; the
-   update costs O(support). Every stage speaks one interface (:mod:`nczip.predictors.stages`),
+   update costs O(support). Every stage speaks one interface (:mod:`nczip.predictors.stage`),
    so the mixer does not know which models it drives.
 3. **Heads.** The bias head (:mod:`nczip.predictors.bias`): ``q <- q * exp(b) / Z`` with a
    per-document vector b over the vocabulary, updated by ``b -= lr * (q - onehot(y))`` after
@@ -44,7 +44,7 @@ import numpy as np
 from .. import kernels
 from ..config import Ensemble
 from ..kernels import ptr
-from .stages import CONF_EDGES, Head, StageContext, TokenStage, bucket, build_heads, build_stages
+from .stage import CONF_EDGES, Head, StageContext, TokenStage, bucket, build_heads, build_stages
 
 _MASKED = -1e30  # log-prob of tokens that can never occur (control tokens): finite, exp() == 0
 
@@ -57,7 +57,7 @@ def _sigmoid(x: float) -> float:
 class TokenMixer:
     """Combines a base distribution with the online token models; see the module docstring.
 
-    The models are built by name from the configuration (:mod:`nczip.predictors.stages`); the
+    The models are built by name from the configuration (:mod:`nczip.predictors.stage`); the
     mixer owns what they share: one weight table per stage, the heads, the skip statistics.
     """
 
@@ -106,7 +106,7 @@ class TokenMixer:
         """A mixer for another lane of the same chunk (:class:`~nczip.predictors.llm.LlmContext`).
 
         It has its own context (token histories, match model, phrases, SSM, temperature, working
-        buffers: each stage's :meth:`~nczip.predictors.stages.TokenStage.sibling` decides) and
+        buffers: each stage's :meth:`~nczip.predictors.stage.TokenStage.sibling` decides) and
         this mixer's learned state: n-gram tables, mixing weights, bias head, unigram counts and
         skip statistics. Lanes are updated one after another in a fixed order, so the shared state
         evolves identically in both directions, and every lane learns from the whole chunk instead

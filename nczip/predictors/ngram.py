@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .stages import N_CONF, ONE, Contribution, StageContext, TokenStage, bucket
+from .stage import N_CONF, ONE, Contribution, StageContext, TokenStage, bucket
 
 _COUNT = (1 << 32) - 1
 COUNT_EDGES = (2.0, 4.0, 8.0, 16.0)  # total continuations seen in a context -> 5 buckets

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .stages import N_CONF, ONE, Contribution, StageContext, TokenStage, bucket
+from .stage import N_CONF, ONE, Contribution, StageContext, TokenStage, bucket
 
 PHRASE_EDGES = (4, 8, 16, 32, 64)  # phrase match length (tokens matched so far) -> 6 buckets
 PHI = (1.0 + math.sqrt(5.0)) / 2.0

@@ -38,7 +38,7 @@ import numpy as np
 from .. import kernels
 from ..config import Ssm
 from ..errors import NczError
-from .stages import Contribution, StageContext, TokenStage
+from .stage import Contribution, StageContext, TokenStage
 
 
 def from_config(capacity: int, config: Ssm) -> OnlineSSM:
