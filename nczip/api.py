@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from .container import ChunkFrame, Header, Trailer
 from .errors import FormatError
+from .facts import Facts, predictors, read_facts, tied_to  # noqa: F401 (what a container is, for callers)
 from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL, uses_llm
 from .options import (MAX_LANES, Component, EncodeOptions, PathArg, Tiling, encode_options, int_option,  # noqa: F401
                       model_path_option)

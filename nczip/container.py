@@ -234,3 +234,47 @@ def read_frames(src: BinaryIO, header: Header) -> Iterator[ChunkFrame | Trailer]
         payload = _read_exact(src, coded, f"frame {count} payload")
         yield ChunkFrame(method, original, crc, payload)
         count += 1
+
+
+_FRAME_HEAD_SIZE = _FRAME.size + 4  # with its CRC
+_TRAILER_SIZE = _TRAILER.size + 4
+
+
+def header_length(buffer: bytes | bytearray) -> int | None:
+    """Bytes the header at the start of ``buffer`` takes, or None until enough of it is there to
+    tell (for a parser fed bytes as they come: nczip.session)."""
+    n = min(len(buffer), len(MAGIC))
+    if buffer[:n] != MAGIC[:n]:
+        return len(buffer)  # foreign: let the parser say so now
+    if len(buffer) < _HEAD.size:
+        return None
+    if buffer[4] != FORMAT_VERSION:
+        return _HEAD.size  # refused by name before its (unknown) layout is read
+    at = _HEAD.size
+    for _ in range(2):  # the configuration's and the model identity's lengths
+        if len(buffer) < at + 2:
+            return None
+        at += 2 + _U16.unpack(buffer[at:at + 2])[0]
+    return at + 4
+
+
+def frame_length(buffer: bytes | bytearray, chunk_size: int) -> int | None:
+    """Bytes the next frame or trailer takes, or None until enough of it is there to tell.
+
+    A frame whose head is corrupt gets the length of its head only, so the parser reads the head
+    and refuses it at once instead of waiting for a payload length that cannot be trusted.
+    """
+    if not buffer:
+        return None
+    if buffer[0] == _TAG_END:
+        return _TRAILER_SIZE
+    if buffer[0] != _TAG_CHUNK:
+        return 1
+    if len(buffer) < _FRAME_HEAD_SIZE:
+        return None
+    head = bytes(buffer[:_FRAME_HEAD_SIZE - 4])
+    (crc,) = _U32.unpack(buffer[_FRAME_HEAD_SIZE - 4:_FRAME_HEAD_SIZE])
+    _, _, original, coded, _ = _FRAME.unpack(head)
+    if crc != zlib.crc32(head) or original > chunk_size or coded > max(original, 1):
+        return _FRAME_HEAD_SIZE
+    return _FRAME_HEAD_SIZE + coded

@@ -1,4 +1,4 @@
-"""What ``nczip info`` and ``nczip -l`` say about a container, read from its structure without decoding.
+"""What ``nczip info`` and ``nczip -l`` say about a container (the facts are :mod:`nczip.facts`'s).
 
 ``info`` describes one file in detail (as text, or as JSON for scripts); ``-l`` puts several in a
 table with a total, as ``gzip -l`` and ``xz -l`` do. Both read headers, frame heads and trailers
@@ -7,47 +7,10 @@ only, so they take the time of reading the file, not of decoding it.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
-from . import backend
-from .config import CodecConfig, Ensemble, ModelIdentity
-from .config import parse as parse_config
-from .config import parse_model
-from .container import Header
+from .api import Facts, predictors, read_facts, tied_to
 from .files import for_each, open_input
-from .stream import Summary, scan_container
-
-
-@dataclass
-class Facts:
-    """One file's structure: its summary, first header and that header's models (validated)."""
-
-    name: str
-    summary: Summary
-    header: Header
-    config: CodecConfig
-    model: ModelIdentity | None
-
-    @property
-    def ratio(self) -> float:
-        """Original over compressed size (3.0: a third of the size)."""
-        s = self.summary
-        return s.original_bytes / s.compressed_bytes if s.compressed_bytes else 0.0
-
-    @property
-    def levels(self) -> str:
-        """The level, or each member's level when concatenated containers differ (``1,3``)."""
-        levels = sorted({h.level for h in self.summary.headers})
-        return ",".join(map(str, levels))
-
-
-def read_facts(name: str, src: BinaryIO) -> Facts:
-    """Scan a container (raises FormatError for anything that is not one)."""
-    summary = scan_container(src)
-    header = summary.headers[0]
-    return Facts(name, summary, header, parse_config(header.config), parse_model(header.model))
 
 
 def scan_all(names: list[str]) -> tuple[list[Facts], bool]:
@@ -59,32 +22,6 @@ def scan_all(names: list[str]) -> tuple[list[Facts], bool]:
             found.append(read_facts(name, src))
 
     return found, for_each(names, one)
-
-
-def predictors(config: CodecConfig) -> str:
-    """The models a container's configuration names, e.g. ``compact/2 + mixer/2(ngram, bias) + ssm/3``."""
-    def components(ensemble: Ensemble | None) -> list[str]:
-        if ensemble is None:
-            return []
-        on = [f.name for f in dataclasses.fields(ensemble) if f.name not in ("name", "stage_init", "ssm")
-              and getattr(ensemble, f.name) is not None]
-        return [f"{ensemble.name}({', '.join(on)})", *([ensemble.ssm.name] if ensemble.ssm else [])]
-
-    if config.llm is not None:
-        lanes = f" ({config.llm.lanes} lanes{', shared models' if config.llm.shared else ''})" \
-            if config.llm.lanes > 1 else ""
-        parts = [config.llm.name + lanes, *components(config.ensemble)]
-    elif config.tokens is not None:
-        parts = [config.tokens.name, *components(config.tokens.ensemble),
-                 *([config.tokens.ssm.name] if config.tokens.ssm else [])]
-    elif config.cm is not None:
-        cm = config.cm
-        return (f"{cm.name} ({len(cm.contexts)} contexts: {' '.join(cm.contexts)}; 2^{cm.table_bits} slots, "
-                f"{cm.selectors} weight sets, {cm.apm} APMs)")
-    else:
-        parts = []
-    byte_model = config.predictor.name
-    return f"{' + '.join(parts)}; non-text: {byte_model}" if parts else byte_model
 
 
 def info_lines(facts: Facts, shown_name: str) -> list[str]:
@@ -100,7 +37,7 @@ def info_lines(facts: Facts, shown_name: str) -> list[str]:
     if model:
         lines.append(f"model sha256:    {model.sha256}")
         lines.append(f"backend:         {model.backend or 'none (byte model only)'}")
-        tied = backend.tied_to(model.backend)
+        tied = tied_to(facts)
         if tied:
             lines.append(f"portability:     tied to a llama.cpp build with [{tied}] (not nczip's pinned"
                          " build): its LLM chunks decode only under such a build")
@@ -128,7 +65,7 @@ def info_json(facts: Facts) -> dict[str, Any]:
         "predictors": predictors(facts.config),
         "model": None if model is None else {
             "name": model.name, "sha256": model.sha256, "backend": model.backend or None,
-            "tied_to": backend.tied_to(model.backend) or None},
+            "tied_to": tied_to(facts) or None},
         "chunk_size": header.chunk_size,
         "chunks": s.chunks,
         "methods": dict(sorted(s.methods.items())),

@@ -24,21 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zlib
 from typing import BinaryIO, Callable, Iterator, cast
 
 from . import backend, container
 from .config import CodecConfig, parse_model
 from .config import parse as parse_config
-from .container import MAGIC, ChunkFrame, Header, Trailer
+from .container import ChunkFrame, Header, Trailer
 from .errors import FormatError
 from .methods.base import Runtime
 from .methods.policy import check_frame, decode_chunk
 from .models import for_identity
 
-_HEAD_SIZE = container._HEAD.size
-_FRAME_HEAD_SIZE = container._FRAME.size + 4  # with its CRC
-_TRAILER_SIZE = container._TRAILER.size + 4
 
 
 class DecodeJob:
@@ -76,45 +72,6 @@ class _Feed:
         data = bytes(self.buffer[:n])
         del self.buffer[:n]
         return data
-
-
-def _header_length(buffer: bytearray) -> int | None:
-    """Bytes the header takes, or None until enough of it is there to tell."""
-    n = min(len(buffer), len(MAGIC))
-    if buffer[:n] != MAGIC[:n]:
-        return len(buffer)  # foreign: let the parser say so now
-    if len(buffer) < _HEAD_SIZE:
-        return None
-    if buffer[4] != container.FORMAT_VERSION:
-        return _HEAD_SIZE  # refused by name before its (unknown) layout is read
-    at = _HEAD_SIZE
-    for _ in range(2):  # the configuration's and the model identity's lengths
-        if len(buffer) < at + 2:
-            return None
-        at += 2 + container._U16.unpack(buffer[at:at + 2])[0]
-    return at + 4
-
-
-def _frame_length(buffer: bytearray, header: Header) -> int | None:
-    """Bytes the next frame or trailer takes, or None until enough of it is there to tell.
-
-    A frame whose head is corrupt gets the length of its head only, so the parser reads the head
-    and refuses it at once instead of waiting for a payload length that cannot be trusted.
-    """
-    if not buffer:
-        return None
-    if buffer[0] == container._TAG_END:
-        return _TRAILER_SIZE
-    if buffer[0] != container._TAG_CHUNK:
-        return 1
-    if len(buffer) < _FRAME_HEAD_SIZE:
-        return None
-    head = bytes(buffer[:_FRAME_HEAD_SIZE - 4])
-    (crc,) = container._U32.unpack(buffer[_FRAME_HEAD_SIZE - 4:_FRAME_HEAD_SIZE])
-    _, _, original, coded, _ = container._FRAME.unpack(head)
-    if crc != zlib.crc32(head) or original > header.chunk_size or coded > max(original, 1):
-        return _FRAME_HEAD_SIZE
-    return _FRAME_HEAD_SIZE + coded
 
 
 class DecodeSession:
@@ -157,7 +114,7 @@ class DecodeSession:
         assert self.header is not None and self._frames is not None and self.config is not None
         if self.trailer is not None:
             raise ValueError("the container is complete")
-        need = _frame_length(buffer, self.header)
+        need = container.frame_length(buffer, self.header.chunk_size)
         if need is None or len(buffer) < need:
             self.missing = max(1, (need or len(buffer) + 1) - len(buffer))
             return None
@@ -176,7 +133,7 @@ class DecodeSession:
         if self.header is not None:
             return True
         buffer = self._feed.buffer
-        need = _header_length(buffer)
+        need = container.header_length(buffer)
         if need is None or len(buffer) < need:
             self.missing = max(1, (need or len(buffer) + 1) - len(buffer))
             return False
