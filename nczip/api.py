@@ -31,7 +31,7 @@ from .options import (MAX_LANES, Component, EncodeOptions, PathArg, Tiling, enco
                       model_path_option)
 from .container import MAX_CHUNK_SIZE  # noqa: F401 (the largest chunk size, for callers)
 from .parallel import ordered_map, resolve_workers, usable_cpus  # noqa: F401 (worker counts, for callers)
-from .progress import ProgressLine
+from .progress import ProgressLine, human_bytes  # noqa: F401 (the progress display the stream functions take)
 from .session import DecodeSession
 from .stream import Summary, plan_encoding, scan_container  # noqa: F401 (scan_container: for callers)
 from .stream import compress_stream as _compress_stream

@@ -23,7 +23,7 @@ from .api import MAX_LANES, Component, Summary, Tiling, compress_stream, decompr
 from .cliargs import FILES, RECURSIVE, NczGroup, common, components_option, file_options, level_options, parse_size
 from .files import COMPRESS, DECOMPRESS, TEST, expand, quote, run_files, say
 from .listing import info_json, info_lines, list_table, scan_all
-from .progress import ProgressLine
+from .api import ProgressLine
 
 #: the Summary fields that ``compress --stats-json`` writes (machine-readable ``-v``, for the bench)
 _STATS_FIELDS = ("original_bytes", "compressed_bytes", "chunks", "methods", "ideal_bits", "neural_bytes",

@@ -28,8 +28,7 @@ import click
 
 from . import outputs
 from .errors import NczError
-from .api import Summary, decompress_stream, resolve_workers, scan_container, usable_cpus
-from .progress import ProgressLine, human_bytes
+from .api import ProgressLine, Summary, decompress_stream, human_bytes, resolve_workers, scan_container, usable_cpus
 
 SUFFIX = ".ncz"
 STDIO = "-"
