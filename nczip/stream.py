@@ -18,7 +18,7 @@ from . import backend
 from .config import CodecConfig
 from .container import Header, Trailer
 from .options import EncodeOptions
-from .methods import NAMES
+from . import methods
 from .methods.base import Runtime
 from .methods.policy import EncodedChunk, encode_chunk
 from .models import default_model, from_path
@@ -143,7 +143,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, options: EncodeOptions,
         summary.compressed_bytes += len(raw)
         summary.original_bytes += chunk.frame.original_length
         summary.chunks += 1
-        summary.methods[NAMES[chunk.frame.method]] += 1
+        summary.methods[methods.NAMES[chunk.frame.method]] += 1
         summary.ideal_bits += chunk.stats.ideal_bits
         summary.neural_bytes += chunk.neural_bytes
         summary.symbols += chunk.stats.symbols
@@ -213,7 +213,7 @@ def scan_container(src: BinaryIO) -> Summary:
         summary.headers.append(session.header)
         for _, frame in pull(session, reader.read):
             summary.chunks += 1
-            summary.methods[NAMES[frame.method]] += 1
+            summary.methods[methods.NAMES[frame.method]] += 1
         assert session.trailer is not None
         summary.original_bytes += session.trailer.total_length
     summary.compressed_bytes = reader.count

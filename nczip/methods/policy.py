@@ -25,7 +25,7 @@ from ..codec import CodingStats, Progress
 from ..config import CodecConfig
 from ..container import METHOD_CM, METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS, METHOD_ZSTD, ChunkFrame
 from ..errors import FormatError
-from . import BY_ID, REGISTRY, check_frame as _check
+from .. import methods as registry  # read at each use: the registry is the one list of methods
 from .base import ChunkJob, Method, Runtime
 from .zstd import compress as zstd_compress
 
@@ -67,14 +67,14 @@ class _Candidates:
         """Keep ``payload`` if it is smaller than the best so far (stored, at first) and within
         its method's bound (a decoder refuses a frame beyond it)."""
         if (payload is not None and len(payload) < len(self.result.frame.payload)
-                and BY_ID[method_id].within(len(self.data), len(payload))):
+                and registry.BY_ID[method_id].within(len(self.data), len(payload))):
             self.result.frame = ChunkFrame(method_id, len(self.data), self.crc, payload)
 
     def can_win(self, method_id: int) -> bool:
         """Whether the method could code the chunk smaller than the best so far: not where that
         is already below the least its bound lets it write (long runs, zeros: zstd's few bytes
         per 128 KiB beat the core's floor of one byte per 2,840), so its work is skipped."""
-        return BY_ID[method_id].least_payload(len(self.data)) < len(self.result.frame.payload)
+        return registry.BY_ID[method_id].least_payload(len(self.data)) < len(self.result.frame.payload)
 
 
 def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = None,
@@ -86,7 +86,7 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
     job = ChunkJob(config, runtime, progress, stats=result.stats)
     zstd_payload = zstd_compress(data, config.zstd_level)
     best.offer(METHOD_ZSTD, zstd_payload)
-    core = BY_ID[METHOD_CM]
+    core = registry.BY_ID[METHOD_CM]
     if config.cm is not None and not config.token_level:
         # The context-mixing levels ask for zstd at its fast level 3 (their configuration's
         # zstd_level): the core beats zstd -19 wherever zstd compresses at all, so zstd is only the
@@ -106,7 +106,7 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
         token = METHOD_LLM if config.uses_llm else METHOD_TOKENS
         coded = None
         if config.token_level and best.can_win(token):
-            coded = BY_ID[token].encode(data, job)
+            coded = registry.BY_ID[token].encode(data, job)
             result.load_seconds, result.tokens = job.load_seconds, job.tokens
             result.stats = job.stats
         payload: bytes | None
@@ -117,7 +117,7 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
             payload = core.encode(data, job) if best.can_win(method_id) else None
         else:
             method_id = METHOD_NEURAL
-            payload = BY_ID[method_id].encode(data, job) if best.can_win(method_id) else None
+            payload = registry.BY_ID[method_id].encode(data, job) if best.can_win(method_id) else None
         result.neural_bytes = len(payload or data)
         best.offer(method_id, payload)
         if coded is not None and config.cm is not None and best.can_win(METHOD_CM):
@@ -129,7 +129,7 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
 
 def _others(best: _Candidates, config: CodecConfig, runtime: Runtime) -> None:
     """Step 4 of the schedule: registered methods the steps above do not name."""
-    for method in REGISTRY:
+    for method in registry.REGISTRY:
         if method.id not in _SCHEDULED and method.writes(config) and best.can_win(method.id):
             best.offer(method.id, method.encode(best.data, ChunkJob(config, runtime)))
 
@@ -137,7 +137,7 @@ def _others(best: _Candidates, config: CodecConfig, runtime: Runtime) -> None:
 def check_frame(frame: ChunkFrame, config: CodecConfig, index: int) -> Method:
     """Refuse a frame of a method this configuration never writes, or one claiming more bytes
     than its payload can code: cheap, so run as each frame is read; returns its method."""
-    return _check(frame.method, frame.original_length, len(frame.payload), config, index)
+    return registry.check_frame(frame.method, frame.original_length, len(frame.payload), config, index)
 
 
 def decode_chunk(frame: ChunkFrame, config: CodecConfig, index: int = 0,
