@@ -8,12 +8,12 @@ and integer tables the encoder saw: there is no second copy of the loop to keep 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
 from .coding import PRECISIONS, RangeDecoder, RangeEncoder, table
+from .coding.stats import CodingStats as CodingStats  # its home; still importable from here
 from .predictors import Predictor
 
 #: step(lane, freqs, starts) -> the lane's next symbol (written or read by the step)
@@ -23,14 +23,6 @@ Progress = Callable[[int], None]
 #: before(live lanes) runs once per step before any lane predicts: where lanes share work (one
 #: batched LLM evaluation for all of them)
 Before = Callable[[list[int]], None]
-
-
-@dataclass
-class CodingStats:
-    """What coding a stream cost, to show the coder's overhead against the model's ideal."""
-
-    symbols: int = 0
-    ideal_bits: float = 0.0  # -sum log2 q(symbol) under the model's float probabilities
 
 
 def code_lanes(models: Sequence[Predictor], counts: Sequence[int], step: Step, stats: CodingStats | None = None,

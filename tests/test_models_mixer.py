@@ -130,7 +130,7 @@ def test_with_every_component_off_the_output_is_the_softmax_of_the_log_probs():
 
 
 def test_stages_are_built_by_name_in_the_registry_order_whatever_the_configuration_order():
-    from nczip.predictors.stage import STAGES
+    from nczip.predictors.registry import STAGES
 
     mixer = TokenMixer(np.ones(V, dtype=bool), _ensemble(list(reversed(ALL))))
     assert [name for name, _ in mixer.stages] == list(STAGES)

@@ -1,5 +1,5 @@
 """Each token model on its own, through the one stage interface (nczip/predictors/stage.py), and
-the registry that builds them by name."""
+the registry that builds them by name (nczip/predictors/registry.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from nczip.predictors.floor import Floor
 from nczip.predictors.ngram import MatchModel, NgramModel
 from nczip.predictors.phrases import PhraseHierarchy
 from nczip.predictors.ssm import SsmStage
-from nczip.predictors.stage import COMPONENTS, HEADS, SETTINGS, STAGES, Head, StageContext, TokenStage, \
-    build_heads, build_stages
+from nczip.predictors.registry import COMPONENTS, HEADS, SETTINGS, STAGES, build_heads, build_stages
+from nczip.predictors.stage import Head, StageContext, TokenStage
 
 CODABLE = np.ones(100, dtype=bool)
 

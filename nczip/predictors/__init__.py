@@ -6,17 +6,18 @@ container header) back into the model, which is how a decoder rebuilds the encod
 
 The token models the mixer combines speak a second, sparse interface (their contribution to the
 next token, then learn it: :class:`nczip.predictors.stage.TokenStage`), and are built by name
-from that module's registry.
+from :mod:`nczip.predictors.registry`. Each model declares its configuration (a header's part of
+it) beside its code, with :mod:`nczip.predictors.schema`; :mod:`nczip.config` reads headers with
+those declarations.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ..config import BytePpm
+from .bytecontext import BytePpm, ByteContextModel
 
 
 class Predictor(Protocol):
@@ -33,8 +34,6 @@ class Predictor(Protocol):
 
 def build_predictor(spec: BytePpm) -> Predictor:
     """Build a fresh byte predictor from its validated specification (:mod:`nczip.config`)."""
-    from .bytecontext import ByteContextModel
-
     if spec.name != ByteContextModel.NAME:
         raise ValueError(f"unknown predictor {spec.name!r}")
     return ByteContextModel(spec.max_order, spec.discount, spec.max_contexts)

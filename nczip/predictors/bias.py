@@ -9,17 +9,29 @@ vector is taken per token.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import kernels
 from ..kernels import ptr
+from .schema import Declared, number
 from .stage import Head
+
+
+@dataclass(frozen=True)
+class Bias(Declared):
+    """The bias head's configuration (component ``bias``)."""
+
+    lr: float = number(0.0, 10.0)
+    warmup: float = number(0.0, 1e9, default=0.0)
 
 
 class BiasHead(Head):
     """``exp(b)`` over ``n_vocab`` ids, with learning rate ``lr`` ramped up over ``warmup`` tokens."""
+
+    CONFIG = Bias
 
     def __init__(self, n_vocab: int, lr: float, warmup: float = 0.0) -> None:
         self.lr = lr

@@ -17,13 +17,29 @@ floats on any machine (see :mod:`nczip.coding.quantize`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from .schema import Declared, arithmetic, integer, number
+
+BYTE_MODEL = "bytes-ppm/1"
+
+
+@dataclass(frozen=True)
+class BytePpm(Declared):
+    """The byte model's configuration (a header's ``predictor``)."""
+
+    max_order: int = integer(0, 5)
+    discount: float = number(1e-6, 1 - 1e-6)
+    max_contexts: int = integer(1, 1 << 18)
+    name: str = arithmetic(BYTE_MODEL)
 
 
 class ByteContextModel:
     """Orders 0..``max_order`` over the previous bytes, at most ``max_contexts`` per order."""
 
-    NAME = "bytes-ppm/1"
+    NAME = BYTE_MODEL
     alphabet_size = 256
 
     def __init__(self, max_order: int = 4, discount: float = 0.5, max_contexts: int = 1 << 18) -> None:

@@ -9,15 +9,52 @@ one C object between slices, so slicing changes no output byte.
 from __future__ import annotations
 
 import ctypes
-from typing import TYPE_CHECKING, Callable, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .. import kernels
-from ..codec import CodingStats
-from ..config import CM_CONTEXTS, CmSpec
+from ..coding.stats import CodingStats
 from ..errors import FormatError, NczError
+from .schema import Declared, Invalid, arithmetic, custom, integer
 
 if TYPE_CHECKING:
     import numpy as np
+
+CM = "cm/1"
+# The core's contexts, in the order of its bit mask (nczip/kernels/cm.c, CTX_*).
+CM_CONTEXTS = ("o0", "o1", "o2", "o3", "o4", "o5", "o6", "o8", "word", "word2", "sparse1", "sparse2",
+               "column", "sparse3", "word3")
+
+
+
+def _contexts(raw: Any) -> tuple[str, ...]:
+    if (not isinstance(raw, list) or not 1 <= len(raw) <= len(CM_CONTEXTS)
+            or any(not isinstance(c, str) or c not in CM_CONTEXTS for c in raw) or len(set(raw)) != len(raw)):
+        raise Invalid(f"contexts must be a list of distinct names from {', '.join(CM_CONTEXTS)}")
+    return tuple(raw)
+
+
+def _match_bits(bits: int) -> None:
+    if 0 < bits < 10:
+        raise Invalid(f"match_bits {bits} out of range (0, or [10, 26])")
+
+
+@dataclass(frozen=True)
+class CmSpec(Declared):
+    """The core's configuration (a header's ``cm``): its contexts, table sizes (log2;
+    ``2^table_bits`` 16-byte slots, ``2^match_bits`` match positions, 0 for no match model) and
+    mixer settings. The bounds cap what a header can make a decoder allocate at ~1.3 GiB."""
+
+    contexts: tuple[str, ...] = custom(_contexts)
+    table_bits: int = integer(10, 26)
+    match_bits: int = integer(0, 26, check=_match_bits)
+    match_min: int = integer(2, 32)
+    selectors: int = integer(1, 3)
+    apm: int = integer(0, 2)
+    lr: int = integer(1, 64)
+    limit: int = integer(1, 1023)
+    name: str = arithmetic(CM)
+
 
 # Bytes coded between progress reports: ~0.1-1 s of work at every level.
 _SLICE = 1 << 17

@@ -20,16 +20,40 @@ instead of O(vocabulary).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import kernels
-from ..config import Tokens
 from ..tokens import FIRST_RANK, NEW_TYPE, RAW_ESCAPE, SymbolMode
 from . import Predictor
-from .mixer import TokenMixer
+from .mixer import Ensemble, TokenMixer
+from .schema import Declared, arithmetic, number, part
+from .ssm import Ssm, from_config
 from .tokenstream import RawSpans
+
+# compact/1 (files that wrote no name) computed the Zipf prior with numpy's power, whose last bits
+# differ between CPUs.
+COMPACT = "compact/2"
+
+
+@dataclass(frozen=True)
+class NewTypes(Declared):
+    """The Zipf prior over new types' ids, ``(id + offset)^-alpha``."""
+
+    alpha: float = number(0.0, 8.0)
+    offset: float = number(1e-3, 1e9)
+
+
+@dataclass(frozen=True)
+class Tokens(Declared):
+    """The fast levels' compact token layout (a header's ``tokens``)."""
+
+    ensemble: Ensemble = part(Ensemble, required=True)
+    new_types: NewTypes = part(NewTypes, required=True)
+    ssm: Ssm | None = part(Ssm)
+    name: str = arithmetic(COMPACT, missing="compact/1", retired=("compact/1",))
 
 
 class NewTypeModel:
@@ -66,12 +90,7 @@ class CompactTokenModel:
         n_vocab = codable.shape[0]
         self.mixer = TokenMixer(np.ones(n_vocab, dtype=bool), config.ensemble)
         self.mixer.size = 0
-        if config.ssm:
-            from .ssm import from_config
-
-            self.ssm: Any = from_config(n_vocab, config.ssm)
-        else:
-            self.ssm = None
+        self.ssm: Any = from_config(n_vocab, config.ssm) if config.ssm else None
         self.new_types = NewTypeModel(codable, config.new_types.alpha, config.new_types.offset)
         self.raw = RawSpans(byte_model)
         self.allow_escape = allow_escape

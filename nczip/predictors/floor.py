@@ -7,13 +7,24 @@ bucket of the base distribution, from ``init`` (measured in nczip/levels.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from .schema import Declared, number
 from .stage import Contribution, StageContext, TokenStage
+
+
+@dataclass(frozen=True)
+class FloorConfig(Declared):
+    """The floor's configuration (component ``floor``): its weights' initial value."""
+
+    init: float = number(-50.0, 50.0)
 
 
 class Floor(TokenStage):
     """``s = 1/n`` on every predicted id; one weight per confidence bucket."""
+
+    CONFIG = FloorConfig
 
     def __init__(self, init: float) -> None:
         self.init = init

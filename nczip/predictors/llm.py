@@ -21,20 +21,40 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import kernels
 from ..errors import NczError
+from ..llama_build import baseline_message, enabled_features, missing_baseline
+from .schema import Declared, arithmetic, flag, integer
+
+LLM = "llm/2"  # llm/1 took the log-softmax with numpy
+# Lanes per chunk, and their KV windows in all: each lane's window is allocated up front (~23 KB a
+# token for SmolLM2-135M), so 2^17 tokens bounds what a header can make a decoder allocate (~3 GB).
+MAX_LANES = 256
+MAX_LANE_TOKENS = 1 << 17
+
+
+@dataclass(frozen=True)
+class Llm(Declared):
+    """The LLM's context window and slide per lane, the most lanes a chunk is cut into, and whether
+    the lanes share their online models (a header's ``llm``). Files from before lanes had one."""
+
+    n_ctx: int = integer(16, 8192)
+    slide: int = integer(1, lambda got: got["n_ctx"] - 2)
+    lanes: int = integer(1, lambda got: min(MAX_LANES, MAX_LANE_TOKENS // got["n_ctx"]), default=1)
+    shared: bool = flag(True)
+    name: str = arithmetic(LLM, retired=("llm/1",))
+
 
 _LOCK = threading.Lock()
 _MODELS: dict[tuple[str, bool], "LlamaModel"] = {}
 
 
 def _import_llama():
-    from ..llama_build import baseline_message, missing_baseline
-
     missing = missing_baseline()
     if missing:  # refuse here: the pinned build would die of an illegal instruction
         raise NczError(baseline_message(missing))
@@ -59,8 +79,6 @@ def _silent_log(level: int, text: bytes, user: Any) -> None:  # llama.cpp logs t
 def build_features() -> tuple[str, list[str]]:
     """The loaded llama-cpp-python's version and the CPU features its build reports as on: what
     a decoder's build must match for bit-exact logits (see :mod:`nczip.backend`)."""
-    from ..llama_build import enabled_features
-
     llama = _import_llama()
     return llama.__version__, enabled_features(llama.llama_print_system_info().decode("utf-8", "replace"))
 
@@ -231,7 +249,7 @@ class LlmContext:
 class LlmLane:
     """Next-token log-probabilities for one lane (one sequence) of an :class:`LlmContext`."""
 
-    NAME = "llm/2"  # llm/1 took the log-softmax with numpy
+    NAME = LLM
 
     def __init__(self, context: LlmContext, index: int) -> None:
         self.context = context

@@ -5,7 +5,7 @@ How the pieces combine, and why this way:
 1. **LLM with a learned temperature.** ``base = softmax(tau * L)`` where L are the LLM's log-probs.
    tau starts at 1 and follows the gradient of code length, ``d(-log q(y))/d tau``, exactly
    (geometric mixing of a single model: it corrects a quantised model's over/under-confidence).
-2. **Sparse stages.** The models of :data:`nczip.predictors.stage.STAGES`, in that order (the
+2. **Sparse stages.** The models of :data:`nczip.predictors.registry.STAGES`, in that order (the
    online SSM, each n-gram order whose context was seen, lowest first, the match model, the
    deepest phrase level with an active match, the uniform floor), each move a share lambda of the
    mass onto the tokens they speak about:
@@ -37,14 +37,62 @@ output is exactly ``softmax(L)``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import kernels
-from ..config import Ensemble
 from ..kernels import ptr
-from .stage import CONF_EDGES, Head, StageContext, TokenStage, bucket, build_heads, build_stages
+from .bias import Bias
+from .floor import FloorConfig
+from .ngram import Match, Ngram
+from .phrases import Phrase
+from .registry import build_heads, build_stages
+from .schema import MAX_INT32, Declared, arithmetic, integer, number, part
+from .ssm import Ssm
+from .stage import CONF_EDGES, Head, StageContext, TokenStage, bucket
+
+# mixer/1 (files that wrote no name) took its sigmoid with libm's exp, whose last bits differ
+# between CPUs.
+MIXER = "mixer/2"
+
+
+@dataclass(frozen=True)
+class MixerRates(Declared):
+    """The mixer's learning rates and its stages' initial weight (component ``mixer``)."""
+
+    lr: float = number(0.0, 10.0)
+    init: float = number(-50.0, 50.0)
+    tau_lr: float = number(0.0, 10.0, default=0.0)
+
+
+@dataclass(frozen=True)
+class Skip(Declared):
+    """The confidence skip's schedule (component ``skip``)."""
+
+    warmup: int = integer(0, MAX_INT32)
+    min_trials: int = integer(0, MAX_INT32)
+    max_error: float = number(0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Ensemble(Declared):
+    """The online token models mixed at a token level: one field per component name of the
+    registry (:mod:`nczip.predictors.registry`; tests/test_model_schema.py checks they agree),
+    each None when off."""
+
+    ngram: Ngram | None = part(Ngram)
+    match: Match | None = part(Match)
+    bias: Bias | None = part(Bias)
+    mixer: MixerRates | None = part(MixerRates)
+    skip: Skip | None = part(Skip)
+    phrase: Phrase | None = part(Phrase)
+    ssm: Ssm | None = part(Ssm)
+    floor: FloorConfig | None = part(FloorConfig)
+    stage_init: float = number(-50.0, 50.0, default=-1.5)  # the stages' initial weight with no mixer to set it
+    name: str = arithmetic(MIXER, missing="mixer/1", retired=("mixer/1",))
+
 
 _MASKED = -1e30  # log-prob of tokens that can never occur (control tokens): finite, exp() == 0
 
@@ -57,7 +105,7 @@ def _sigmoid(x: float) -> float:
 class TokenMixer:
     """Combines a base distribution with the online token models; see the module docstring.
 
-    The models are built by name from the configuration (:mod:`nczip.predictors.stage`); the
+    The models are built by name from the configuration (:mod:`nczip.predictors.registry`); the
     mixer owns what they share: one weight table per stage, the heads, the skip statistics.
     """
 

@@ -22,12 +22,38 @@ from typing import Any
 
 import numpy as np
 
+from .schema import Declared, Invalid, custom, integer
 from .stage import N_CONF, ONE, Contribution, StageContext, TokenStage, bucket
 
 _COUNT = (1 << 32) - 1
 COUNT_EDGES = (2.0, 4.0, 8.0, 16.0)  # total continuations seen in a context -> 5 buckets
 SKIP_ORDER_EDGES = (4, 8, 16)  # order of a deterministic context proposed for the skip -> 4 buckets (x 2 counts)
 MATCH_EDGES = (8, 12, 16, 24, 32)  # match length -> 6 buckets
+
+
+def _orders(raw: Any) -> tuple[int, ...]:
+    if (not isinstance(raw, list) or not 1 <= len(raw) <= 16
+            or any(isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 64 for k in raw)
+            or len(set(raw)) != len(raw)):
+        raise Invalid("orders must be a list of 1 to 16 distinct integers in [1, 64]")
+    return tuple(sorted(raw))
+
+
+@dataclass(frozen=True)
+class Ngram(Declared):
+    """The n-gram stage's configuration (component ``ngram``): its orders and table bounds."""
+
+    orders: tuple[int, ...] = custom(_orders)
+    max_contexts: int = integer(1, 1 << 20)
+    max_followers: int = integer(1, 64)
+
+
+@dataclass(frozen=True)
+class Match(Declared):
+    """The match model's configuration (component ``match``)."""
+
+    min_length: int = integer(1, 64)
+    max_index: int = integer(1, 1 << 24)
 
 
 @dataclass
@@ -48,6 +74,7 @@ class NgramModel(TokenStage):
     """
 
     NAME = "ngram/1"
+    CONFIG = Ngram
     proposal_buckets = 2 * (len(SKIP_ORDER_EDGES) + 1)
 
     def __init__(self, orders: tuple[int, ...] = (2, 3, 4, 6, 8, 12, 16, 24, 32),
@@ -160,6 +187,7 @@ class MatchModel(TokenStage):
     """
 
     NAME = "match/1"
+    CONFIG = Match
     weight_shape = (len(MATCH_EDGES) + 1, N_CONF)
     proposal_buckets = len(MATCH_EDGES) + 1
 

@@ -31,16 +31,28 @@ the tiling decides which phrases a bounded codebook holds.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .schema import Declared, choice, integer, number
 from .stage import N_CONF, ONE, Contribution, StageContext, TokenStage, bucket
 
 PHRASE_EDGES = (4, 8, 16, 32, 64)  # phrase match length (tokens matched so far) -> 6 buckets
 PHI = (1.0 + math.sqrt(5.0)) / 2.0
 TILINGS = ("fibonacci", "period5", "none")
 _PERIOD5 = (True, True, False, True, False)  # L L S L S
+
+
+@dataclass(frozen=True)
+class Phrase(Declared):
+    """The phrase hierarchy's configuration (component ``phrase``)."""
+
+    tiling: str = choice(TILINGS)
+    levels: int = integer(1, 16)
+    max_entries: int = integer(1, 1 << 24)
+    theta: float = number(-1e6, 1e6, default=0.0)
 
 
 def _letters(tiling: str, count: int, theta: float) -> np.ndarray:
@@ -87,6 +99,7 @@ class PhraseHierarchy(TokenStage):
     """
 
     NAME = "phrases/1"
+    CONFIG = Phrase
     _MARGIN = 1024  # tile starts are final this far before the end of the computed range
 
     def __init__(self, tiling: str = "fibonacci", levels: int = 10, max_entries: int = 1 << 18,

@@ -31,14 +31,41 @@ against torch's autograd of the same model.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
 from .. import kernels
-from ..config import Ssm
 from ..errors import NczError
+from .schema import Declared, arithmetic, integer, number
 from .stage import Contribution, StageContext, TokenStage
+
+# ssm/1 and ssm/2 initialised their weights with numpy's or libm's exp/log, whose last bits differ
+# between CPUs.
+SSM = "ssm/3"
+
+
+@dataclass(frozen=True)
+class Ssm(Declared):
+    """The online SSM's shape and schedule (component ``ssm``, and the compact layout's base). The
+    bounds keep every C stack array under 64 KiB and the parameters under ~100 MB."""
+
+    dm: int = integer(1, 256)
+    di: int = integer(1, 1024)
+    ds: int = integer(1, 64)
+    layers: int = integer(1, 4)
+    conv: int = integer(1, 16)
+    dt_rank: int = integer(1, 64)
+    shortlist: int = integer(2, 16384)
+    block: int = integer(1, 256)
+    lr: float = number(0.0, 1.0)
+    seed: int = integer(0, (1 << 32) - 1)
+    name: str = arithmetic(SSM, retired=("ssm/1", "ssm/2"))
+
+    def params(self) -> dict[str, Any]:
+        """The constructor's keyword arguments."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "name"}
 
 
 def from_config(capacity: int, config: Ssm) -> OnlineSSM:
@@ -53,7 +80,7 @@ class OnlineSSM:
     """Next-token probabilities over the compact vocabulary, learned from the chunk itself."""
 
     # ssm/3: initialised and trained with the kernels' own exp/log (ssm/2 used numpy's and libm's)
-    NAME = "ssm/3"
+    NAME = SSM
 
     def __init__(self, capacity: int, dm: int = 32, di: int = 64, ds: int = 16, layers: int = 1,
                  conv: int = 4, dt_rank: int = 4, shortlist: int = 2048, block: int = 16, lr: float = 0.005,
@@ -193,6 +220,8 @@ class SsmStage(TokenStage):
     weighted by the base's confidence bucket. (At the fast levels the SSM is the dense base
     instead: nczip/predictors/compact.py.)
     """
+
+    CONFIG = Ssm
 
     def __init__(self, n_vocab: int, config: Ssm) -> None:
         self.config = config

@@ -1,9 +1,9 @@
-"""The token ensemble's one model interface, and the registry that builds the mixer's inputs by name.
+"""The token ensemble's one model interface: what the mixer asks of every online token model.
 
 Why an interface: the mixer (:mod:`nczip.predictors.mixer`) used to know every model by its own
 calls (``hits()``, ``predicted()``, ``probs(n)``, ...), so a new model meant edits in four places
-of the mixer. Now it only walks :data:`STAGES` (and :data:`HEADS`) in order and asks each model the
-same questions, as cmix's ``Model``:
+of the mixer. Now it only walks the registry's stages (and heads) in order
+(:mod:`nczip.predictors.registry`) and asks each model the same questions, as cmix's ``Model``:
 
 - :meth:`TokenStage.predict` gives the model's contribution to the next token, as
   :data:`Contribution` triples ``(cell, tokens, s)``: ``s`` is a distribution over ``tokens``
@@ -16,27 +16,20 @@ same questions, as cmix's ``Model``:
 - optional: :meth:`TokenStage.prepare` (look at the context before a step's first prediction) and
   :meth:`TokenStage.propose` (a confident guess that may let the LLM be skipped).
 
-Why the order matters: the stages are applied one after another in :data:`STAGES`'s order and
-each rescales what came before, so the order is part of the arithmetic of every file written. A
-new stage goes last; moving one changes the bytes of every file that uses both.
-
 The bias head (:mod:`nczip.predictors.bias`) is the other kind, a *head*: it reweights the whole
 mixed distribution in log space (``q * exp(b) / Z``), which no linear stage can express.
-``mixer`` and ``skip`` are the mixer's own settings (its learning rates, the confidence skip), not
-models. How to add a model: docs/stages.md.
+
+Each model names its configuration type, :attr:`TokenStage.CONFIG` (a dataclass declared with
+:mod:`nczip.predictors.schema` in the model's module). This module knows no concrete model: the
+models import it, and the registry imports them. How to add a model: docs/stages.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import Any, ClassVar
 
 import numpy as np
-
-T = TypeVar("T")
-
-if TYPE_CHECKING:
-    from ..config import Ensemble
 
 #: One term of a stage's prediction: (weight cell, token ids or None for every id, their probabilities).
 Contribution = tuple[tuple[int, ...], "np.ndarray | None", "np.ndarray | float"]
@@ -70,6 +63,8 @@ class TokenStage:
     :meth:`predict`, :meth:`update`, :meth:`sibling` and :meth:`from_config`.
     """
 
+    #: the configuration type a header's component gives it (:mod:`nczip.predictors.schema`)
+    CONFIG: ClassVar[type]
     #: shape of the weight table the stage's cells index (one table per stage, shared by lanes)
     weight_shape: tuple[int, ...] = (N_CONF,)
     #: its entries' initial value; None: the mixer's (``mixer.init``, else ``stage_init``)
@@ -79,7 +74,7 @@ class TokenStage:
 
     @classmethod
     def from_config(cls, config: Any, n_vocab: int) -> "TokenStage":
-        """The stage a validated component configuration describes (:mod:`nczip.config`)."""
+        """The stage a validated component configuration (a :attr:`CONFIG`) describes."""
         raise NotImplementedError
 
     def predict(self, ctx: StageContext) -> list[Contribution]:
@@ -105,38 +100,11 @@ class TokenStage:
         return None
 
 
-def _ssm(config: Any, n_vocab: int) -> TokenStage:
-    from .ssm import SsmStage
-
-    return SsmStage.from_config(config, n_vocab)
-
-
-def _ngram(config: Any, n_vocab: int) -> TokenStage:
-    from .ngram import NgramModel
-
-    return NgramModel.from_config(config, n_vocab)
-
-
-def _match(config: Any, n_vocab: int) -> TokenStage:
-    from .ngram import MatchModel
-
-    return MatchModel.from_config(config, n_vocab)
-
-
-def _phrase(config: Any, n_vocab: int) -> TokenStage:
-    from .phrases import PhraseHierarchy
-
-    return PhraseHierarchy.from_config(config, n_vocab)
-
-
-def _floor(config: Any, n_vocab: int) -> TokenStage:
-    from .floor import Floor
-
-    return Floor.from_config(config, n_vocab)
-
-
 class Head:
     """A model applied to the mixed distribution as a whole, after every stage (the bias head)."""
+
+    #: the configuration type a header's component gives it (:mod:`nczip.predictors.schema`)
+    CONFIG: ClassVar[type]
 
     @classmethod
     def from_config(cls, config: Any, n_vocab: int) -> "Head":
@@ -153,44 +121,3 @@ class Head:
     def sibling(self) -> "Head":
         """The head for another lane of the chunk."""
         raise NotImplementedError
-
-
-def _bias(config: Any, n_vocab: int) -> Head:
-    from .bias import BiasHead
-
-    return BiasHead.from_config(config, n_vocab)
-
-
-#: The sparse stages by component name (the key in the ``ensemble`` configuration), in the order
-#: the mixer applies them: that order is part of the format (a new stage goes last).
-STAGES: dict[str, Callable[[Any, int], TokenStage]] = {
-    "ssm": _ssm,
-    "ngram": _ngram,
-    "match": _match,
-    "phrase": _phrase,
-    "floor": _floor,
-}
-#: Heads: applied to the mixed distribution after every stage, in this order.
-HEADS: dict[str, Callable[[Any, int], Head]] = {
-    "bias": _bias,
-}
-#: Components that are the mixer's own settings, not models.
-SETTINGS = ("mixer", "skip")
-#: Every component name a configuration may switch on.
-COMPONENTS = (*STAGES, *HEADS, *SETTINGS)
-
-
-def _build(registry: dict[str, Callable[[Any, int], T]], config: Ensemble, n_vocab: int) -> list[tuple[str, T]]:
-    """The models of ``registry`` that ``config`` switches on, in the registry's order."""
-    return [(name, build(getattr(config, name), n_vocab)) for name, build in registry.items()
-            if getattr(config, name) is not None]
-
-
-def build_stages(config: Ensemble, n_vocab: int) -> list[tuple[str, TokenStage]]:
-    """The stages ``config`` switches on, in :data:`STAGES`'s order."""
-    return _build(STAGES, config, n_vocab)
-
-
-def build_heads(config: Ensemble, n_vocab: int) -> list[tuple[str, Head]]:
-    """The heads ``config`` switches on, in :data:`HEADS`'s order."""
-    return _build(HEADS, config, n_vocab)

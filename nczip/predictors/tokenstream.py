@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import Ensemble
 from ..tokens import SymbolMode
 from . import Predictor
 from .llm import LlmLane
-from .mixer import TokenMixer
+from .mixer import Ensemble, TokenMixer
 
 _UNIFORM_256 = np.full(256, 1.0 / 256.0)
 
