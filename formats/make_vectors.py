@@ -24,7 +24,7 @@ from pathlib import Path
 import nczip
 from nczip import levels
 from nczip.methods import tokens as chunks
-from nczip.stream import compress_stream
+from nczip import Component, Tiling, compress_stream
 
 HERE = Path(__file__).resolve().parent / "vectors"
 ALICE = Path(__file__).resolve().parent.parent / "corpora" / "alice29.txt"
@@ -98,7 +98,8 @@ def compress(case: Case) -> bytes:
     try:
         out = io.BytesIO()
         compress_stream(io.BytesIO(case.data), out, level=case.level, chunk_size=case.chunk_size,
-                        components=list(case.components) if case.components else None, tiling=case.tiling,
+                        components=[Component(c) for c in case.components] if case.components else None,
+                        tiling=Tiling(case.tiling) if case.tiling else None,
                         lanes=case.lanes)
         return out.getvalue()
     finally:

@@ -97,11 +97,11 @@ def test_ssm_level_output_does_not_depend_on_worker_count(tmp_path, alice, enc_t
 
 
 def test_ssm_beats_the_type_counts_alone(alice):
-    from nczip.stream import compress_stream
+    from nczip import Component, compress_stream
 
     def size(components: list[str]) -> int:
         out = io.BytesIO()
-        compress_stream(io.BytesIO(alice[:20000]), out, level=3, components=components)
+        compress_stream(io.BytesIO(alice[:20000]), out, level=3, components=[Component(c) for c in components])
         return len(out.getvalue())
 
     assert size(["ssm"]) < size([])

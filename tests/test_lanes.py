@@ -19,7 +19,7 @@ from nczip.container import ChunkFrame, read_frames, read_header
 from nczip.errors import NczError
 from nczip.models import default_model
 from nczip.predictors.llm import LlamaModel, LlmContext, LlmPredictor
-from nczip.stream import compress_stream
+from nczip import compress_stream
 from nczip.tokens import cut_lanes
 
 from conftest import run_nczip
