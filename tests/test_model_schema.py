@@ -217,7 +217,7 @@ def test_the_package_has_no_import_cycle():
 
 
 # What the models may import: the layers below them. Above them are the configuration parser
-# (nczip.config), the coding loop (nczip.codec) and everything that chooses and runs methods.
+# (nczip.config), the coding loop (nczip.coding.loop) and everything that chooses and runs methods.
 BELOW_MODELS = ("nczip.errors", "nczip.kernels", "nczip.coding", "nczip.tokens", "nczip.llama_build",
                 "nczip.predictors")
 

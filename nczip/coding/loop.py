@@ -8,13 +8,25 @@ and integer tables the encoder saw: there is no second copy of the loop to keep 
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .coding import PRECISIONS, RangeDecoder, RangeEncoder, table
-from .coding.stats import CodingStats as CodingStats  # its home; still importable from here
-from .predictors import Predictor
+from .quantize import PRECISIONS, table
+from .rangecoder import RangeDecoder, RangeEncoder
+from .stats import CodingStats as CodingStats  # re-exported: the loop's callers take it from here
+
+class Predictor(Protocol):
+    """A model of the next symbol, trained online on the symbols coded so far."""
+
+    alphabet_size: int
+
+    def predict(self) -> np.ndarray:
+        """Probabilities (float64, length ``alphabet_size``) of the next symbol."""
+
+    def update(self, symbol: int) -> None:
+        """Learn that ``symbol`` came next; the decoder calls this with the same symbols."""
+
 
 #: step(lane, freqs, starts) -> the lane's next symbol (written or read by the step)
 Step = Callable[[int, np.ndarray, np.ndarray], int]

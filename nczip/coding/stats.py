@@ -1,4 +1,4 @@
-"""What coding a stream cost: the counters the coding loop (:mod:`nczip.codec`) and the C core
+"""What coding a stream cost: the counters the coding loop (:mod:`nczip.coding.loop`) and the C core
 (:mod:`nczip.predictors.cm`) fill in, kept apart from both so a model need not import the loop."""
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ..codec import CodingStats, Progress
+from ..coding.loop import CodingStats, Progress
 from ..config import CodecConfig
 from ..container import MAX_CHUNK_SIZE
 

@@ -6,7 +6,7 @@ levels) for chunks that do not tokenise; the core replaced it wherever a configu
 
 from __future__ import annotations
 
-from ..codec import decode_symbols, encode_symbols
+from ..coding.loop import decode_symbols, encode_symbols
 from ..config import CodecConfig
 from ..container import METHOD_NEURAL
 from ..predictors import build_predictor

@@ -21,7 +21,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 
-from ..codec import CodingStats, Progress
+from ..coding.loop import CodingStats, Progress
 from ..config import CodecConfig
 from ..container import METHOD_CM, METHOD_LLM, METHOD_NEURAL, METHOD_STORED, METHOD_TOKENS, METHOD_ZSTD, ChunkFrame
 from ..errors import FormatError

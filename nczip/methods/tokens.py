@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..codec import Before, CodingStats, Progress, decode_lanes, encode_lanes
+from ..coding.loop import Before, CodingStats, Progress, decode_lanes, encode_lanes
 from ..config import CodecConfig, Ensemble
 from ..container import METHOD_LLM, METHOD_TOKENS
 from ..errors import FormatError, NczError

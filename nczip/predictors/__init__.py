@@ -13,23 +13,10 @@ those declarations.
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import numpy as np
-
+from ..coding.loop import Predictor  # the interface the coding loop drives, defined beside it
 from .bytecontext import BytePpm, ByteContextModel
 
-
-class Predictor(Protocol):
-    """A model of the next symbol, trained online on the symbols coded so far."""
-
-    alphabet_size: int
-
-    def predict(self) -> np.ndarray:
-        """Probabilities (float64, length ``alphabet_size``) of the next symbol."""
-
-    def update(self, symbol: int) -> None:
-        """Learn that ``symbol`` came next; the decoder calls this with the same symbols."""
+__all__ = ["Predictor", "build_predictor"]
 
 
 def build_predictor(spec: BytePpm) -> Predictor:
