@@ -77,7 +77,7 @@ LLM_SHARED = True
 # the bias head gives most of the gain, n-grams a little more; the match model gained nothing
 # over the LLM's own in-context copying, and the skip saved < 2 % of LLM calls on enwik8, so
 # both are off by default (a user can still ask for them with --with). The models themselves are
-# built by name from nczip/predictors/stages.py's registry (docs/stages.md); tests/test_stages.py
+# built by name from nczip/predictors/registry.py (docs/stages.md); tests/test_stages.py
 # checks that its names, these and nczip.Component agree.
 ENSEMBLE_COMPONENTS: dict[str, dict[str, Any]] = {
     "ngram": {"orders": [2, 3, 4, 6, 8, 12, 16, 24, 32], "max_contexts": 1 << 20, "max_followers": 16},
