@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..config import CodecConfig
 from ..errors import FormatError
 from .base import Bound, ChunkJob, Method, Runtime
+from .bridge import Bridge
 from .bytemodel import ByteModel
 from .core import Core
 from .stored import Stored
@@ -20,7 +21,7 @@ from .tokens import Llm, Tokens
 from .zstd import Zstd
 
 #: every method this nczip reads and writes, one instance each
-REGISTRY: tuple[Method, ...] = (Stored(), Zstd(), ByteModel(), Llm(), Tokens(), Core())
+REGISTRY: tuple[Method, ...] = (Stored(), Zstd(), ByteModel(), Llm(), Tokens(), Core(), Bridge())
 BY_ID: dict[int, Method] = {method.id: method for method in REGISTRY}
 assert len(BY_ID) == len(REGISTRY), "two methods share a frame id"
 NAMES: dict[int, str] = {method.id: method.name for method in REGISTRY}

@@ -7,10 +7,11 @@ different workers and lets any worker count decode any file. The schedule:
 2. at the core's levels (``cm`` without a token path): the core, unless the chunk is noise or
    zstd's payload is already below the least the core may write (zeros, long runs); zstd at its
    strongest level where the core did little better than zstd -3;
-3. at token levels and configurations without the core: the token path (LLM or compact tokens),
-   else the core or the byte model for a chunk that does not tokenise; beside a token payload,
-   the core, which costs ~1/1000 of the LLM's time;
-4. any registered method not named above, wherever its configuration writes it.
+3. at token levels and configurations without the core: the token path (LLM or compact tokens)
+   where the configuration writes it, else the core or the byte model for a chunk that does not
+   tokenise; beside a token payload, the core, which costs ~1/1000 of the LLM's time;
+4. any registered method not named above, wherever its configuration writes it (the LLM inside
+   the core, method 6, at configurations with ``llm.core``).
 
 Every model is skipped where it cannot win (``least_payload`` above the best so far), and a
 payload beyond its method's bound is never kept (:mod:`nczip.methods.base`).
@@ -105,7 +106,7 @@ def encode_chunk(data: bytes, config: CodecConfig, progress: Progress | None = N
     if len(quick) < _INCOMPRESSIBLE * len(data):
         token = METHOD_LLM if config.uses_llm else METHOD_TOKENS
         coded = None
-        if config.token_level and best.can_win(token):
+        if config.token_level and registry.BY_ID[token].writes(config) and best.can_win(token):
             coded = registry.BY_ID[token].encode(data, job)
             result.load_seconds, result.tokens = job.load_seconds, job.tokens
             result.stats = job.stats

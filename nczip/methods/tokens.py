@@ -1,7 +1,7 @@
 """Methods 3 and 4: the chunk as tokens with raw byte spans, range-coded under the LLM ensemble
 (method 3, the LLM levels) or under the compact online token models (method 4, the former fast
 levels). Both need the model file the header names (the LLM, or only its vocabulary), and both
-share everything but the predictor (:class:`_TokenCoder`).
+share everything but the predictor (:class:`TokenCoder`).
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ _MAX_RAW_FRACTION = 0.5
 MIN_LANE_BYTES = 16384
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
     from ..tokens import length_digits  # the same base-128 digits as raw-span lengths
 
     return bytes(length_digits(n))
 
 
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
     value = shift = 0
     while pos < len(data) and shift < 64:
         byte = data[pos]
@@ -46,7 +46,7 @@ def _scaled(progress: Progress | None, factor: float) -> Progress | None:
     return None if progress is None else (lambda n: progress(int(n * factor)))
 
 
-class _TokenCoder:
+class TokenCoder:
     """The token paths of one process: the loaded vocabulary (and LLM) and a chunk's predictor.
 
     Two layouts share everything but the predictor: the LLM levels code token ids under the
@@ -120,24 +120,24 @@ class _TokenCoder:
         finally:
             if context is not None:
                 context.close()
-        head = _varint(int(allow_escape))
+        head = varint(int(allow_escape))
         if self.max_lanes > 1:
-            head += _varint(len(lanes))
-        head += b"".join(_varint(len(symbols)) for symbols in lanes)
+            head += varint(len(lanes))
+        head += b"".join(varint(len(symbols)) for symbols in lanes)
         return head + coded, stats, sum(model.tokens for model in models)
 
     def decode(self, payload: bytes, original_length: int, progress: Progress | None) -> bytes:
         from ..tokens import from_compact_symbols, from_symbols
 
-        flags, pos = _read_varint(payload, 0)
+        flags, pos = read_varint(payload, 0)
         n_lanes = 1
         if self.max_lanes > 1:
-            n_lanes, pos = _read_varint(payload, pos)
+            n_lanes, pos = read_varint(payload, pos)
             if not 1 <= n_lanes <= self.max_lanes:
                 raise FormatError("corrupt token chunk header")
         counts = []
         for _ in range(n_lanes):
-            count, pos = _read_varint(payload, pos)
+            count, pos = read_varint(payload, pos)
             counts.append(count)
         if flags > 1 or sum(counts) > 3 * original_length + 16 or (n_lanes > 1 and 0 in counts):
             raise FormatError("corrupt token chunk header")
@@ -161,7 +161,7 @@ class _TokenMethod(Method):
     needs_model = True
 
     def encode(self, data: bytes, job: ChunkJob) -> bytes | None:
-        coder = _TokenCoder(job.config, job.runtime)
+        coder = TokenCoder(job.config, job.runtime)
         job.load_seconds = coder.load_seconds
         coded = coder.encode(data, job.progress)
         if coded is None:
@@ -173,7 +173,7 @@ class _TokenMethod(Method):
         reason = job.config.retired()
         if reason:
             raise FormatError(reason)
-        return _TokenCoder(job.config, job.runtime).decode(payload, length, job.progress)
+        return TokenCoder(job.config, job.runtime).decode(payload, length, job.progress)
 
 
 class Llm(_TokenMethod):
@@ -184,7 +184,7 @@ class Llm(_TokenMethod):
     bound = Bound(64, 16)
 
     def writes(self, config: CodecConfig) -> bool:
-        return config.token_level and config.uses_llm
+        return config.token_level and config.uses_llm and not (config.llm is not None and config.llm.core)
 
 
 class Tokens(_TokenMethod):

@@ -92,7 +92,7 @@ def memory(spec: CmSpec) -> int:
     return int(kernels.lib().cm_memory(_params(spec)))
 
 
-class _Model:
+class Model:
     """One C model: created on entry, freed on exit (the tables can be hundreds of MB)."""
 
     def __init__(self, spec: CmSpec, length: int, external: bool = False) -> None:
@@ -119,7 +119,7 @@ def encode(data: bytes, spec: CmSpec, progress: Callable[[int], None] | None = N
     lib = kernels.lib()
     cap = len(data) + _SLACK
     out = ctypes.create_string_buffer(cap)
-    with _Model(spec, len(data)) as model:
+    with Model(spec, len(data)) as model:
         for start in range(0, len(data), _SLICE):
             end = min(len(data), start + _SLICE)
             total = lib.cm_encode(model, data, start, end, out, cap)
@@ -140,7 +140,7 @@ def decode(payload: bytes, length: int, spec: CmSpec, progress: Callable[[int], 
     """The ``length`` bytes ``payload`` codes; :class:`FormatError` if it ends too early."""
     lib = kernels.lib()
     out = ctypes.create_string_buffer(max(1, length))
-    with _Model(spec, length) as model:
+    with Model(spec, length) as model:
         for start in range(0, length, _SLICE):
             end = min(length, start + _SLICE)
             if lib.cm_decode(model, payload, len(payload), out, start, end) != 0:
@@ -167,7 +167,7 @@ def encode_with(data: bytes, spec: CmSpec, extra: ByteModel) -> bytes:
     cap = len(data) + _SLACK
     out = ctypes.create_string_buffer(cap)
     buffer = ctypes.create_string_buffer(data, len(data))
-    with _Model(spec, len(data), external=True) as model:
+    with Model(spec, len(data), external=True) as model:
         lib.cm_set_output(model, out, cap)
         for i in range(len(data)):
             lib.cm_code_byte(model, buffer, i, kernels.ptr(extra.weights()))
@@ -180,7 +180,7 @@ def decode_with(payload: bytes, length: int, spec: CmSpec, extra: ByteModel) -> 
     """The inverse of :func:`encode_with`."""
     lib = kernels.lib()
     out = ctypes.create_string_buffer(max(1, length))
-    with _Model(spec, length, external=True) as model:
+    with Model(spec, length, external=True) as model:
         lib.cm_set_input(model, payload, len(payload))
         for i in range(length):
             byte = lib.cm_code_byte(model, out, i, kernels.ptr(extra.weights()))

@@ -41,12 +41,16 @@ MAX_LANE_TOKENS = 1 << 17
 @dataclass(frozen=True)
 class Llm(Declared):
     """The LLM's context window and slide per lane, the most lanes a chunk is cut into, and whether
-    the lanes share their online models (a header's ``llm``). Files from before lanes had one."""
+    the lanes share their online models, and whether its tokens go through the core (a header's
+    ``llm``). Files from before lanes had one."""
 
     n_ctx: int = integer(16, 8192)
     slide: int = integer(1, lambda got: got["n_ctx"] - 2)
     lanes: int = integer(1, lambda got: min(MAX_LANES, MAX_LANE_TOKENS // got["n_ctx"]), default=1)
     shared: bool = flag(True)
+    #: the LLM's tokens coded bit by bit through the context-mixing core (chunk method 6,
+    #: nczip/methods/bridge.py) instead of as token symbols; false when absent (earlier files)
+    core: bool = flag(False)
     name: str = arithmetic(LLM, retired=("llm/1",))
 
 
