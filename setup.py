@@ -20,7 +20,8 @@ setup(
         Extension(
             "nczip._kernels",
             sources=["nczip/kernels/ssm.c", "nczip/kernels/dense.c", "nczip/kernels/cm.c"],
-            depends=["nczip/kernels/nc_math.h", "nczip/kernels/cflags.txt"],
+            # every header (cm.h, dense.h, ssm.h: the interfaces; nc_math.h): a change rebuilds
+            depends=[*map(str, sorted(Path("nczip/kernels").glob("*.h"))), "nczip/kernels/cflags.txt"],
             extra_compile_args=CFLAGS,
         )
     ]

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 VERSION = 2
 # (cm.c, the context-mixing core, is versioned by its own arithmetic name, cm/1: nczip.config.)
 
+# The C interface, declared in the headers beside the sources (cm.h, dense.h, ssm.h) and bound here
+# by name, return type and argument types; tests/test_kernel_interface.py checks the two agree
+# and that the library exports nothing else.
 _P = ctypes.c_void_p
 _I = ctypes.c_int
 _L = ctypes.c_int64

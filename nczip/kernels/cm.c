@@ -22,30 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cm.h"
 #include "nc_math.h"
 
-/* Parameters, in the order of the int32 array the caller passes (nczip/predictors/cm.py). */
-enum {
-    P_TABLE_BITS, /* log2 of the shared table's 16-byte slots */
-    P_CONTEXTS,   /* bit mask of CTX_* below */
-    P_MATCH_BITS, /* log2 of the match model's position table; 0: no match model */
-    P_MATCH_MIN,  /* bytes hashed to find a match */
-    P_SELECTORS,  /* weight-set selectors of the first mixer layer, 1..3 */
-    P_APM,        /* APM stages, 0..2 */
-    P_LR,         /* mixer learning rate (error multiplier) */
-    P_LIMIT,      /* adaptation limit of the state maps (count), 1..1023 */
-    P_EXTERNAL,   /* 1: a caller-supplied next-byte distribution is one more input (cm_code_byte) */
-    P_COUNT
-};
-
-enum {
-    CTX_O0 = 1 << 0, CTX_O1 = 1 << 1, CTX_O2 = 1 << 2, CTX_O3 = 1 << 3, CTX_O4 = 1 << 4,
-    CTX_O5 = 1 << 5, CTX_O6 = 1 << 6, CTX_O8 = 1 << 7, CTX_WORD = 1 << 8, CTX_WORD2 = 1 << 9,
-    CTX_SPARSE1 = 1 << 10, CTX_SPARSE2 = 1 << 11, CTX_COLUMN = 1 << 12, CTX_SPARSE3 = 1 << 13,
-    CTX_WORD3 = 1 << 14, CTX_ALL = (1 << 15) - 1
-};
-
-#define MAX_CTX 15
+/* The parameters (enum cm_param) and the contexts (enum cm_context) are in cm.h. */
+#define MAX_CTX CTX_COUNT
 #define INPUTS_PER_CTX 2
 #define MAX_INPUTS (MAX_CTX * INPUTS_PER_CTX + 5)
 #define N_STATES 256
@@ -147,7 +128,7 @@ typedef struct {
     uint8_t state[15];
 } Slot;
 
-typedef struct {
+struct Cm {
     int32_t params[P_COUNT];
     /* contexts */
     int nctx;
@@ -202,7 +183,7 @@ typedef struct {
     int64_t ext_cum[257];
     MapCell ext_map[4096 / 64 * 8];
     int ext_idx;
-} Cm;
+};
 
 static uint32_t mix32(uint32_t h) {
     h ^= h >> 16;
@@ -214,8 +195,6 @@ static uint32_t mix32(uint32_t h) {
 }
 
 NC_INLINE uint32_t combine(uint32_t a, uint32_t b) { return mix32(a * 0x9E3779B1U + b + 0x632BE5ABU); }
-
-int64_t cm_param_count(void) { return P_COUNT; }
 
 void cm_free(Cm *m) {
     if (!m) return;
@@ -255,7 +234,7 @@ Cm *cm_new(const int32_t *params) {
     if (!m) return NULL;
     memcpy(m->params, params, sizeof m->params);
     for (int k = 0; k < MAX_CTX; k++)
-        if (params[P_CONTEXTS] & (1 << k)) m->ctx_kind[m->nctx++] = k;
+        if (params[P_CONTEXTS] & CTX_BIT(k)) m->ctx_kind[m->nctx++] = k;
     m->external = params[P_EXTERNAL];
     m->ninputs = m->nctx * INPUTS_PER_CTX + 1 + (params[P_MATCH_BITS] ? 2 : 0) + (m->external ? 2 : 0);
     m->table_mask = (1U << params[P_TABLE_BITS]) - 1;
@@ -315,30 +294,30 @@ Cm *cm_new(const int32_t *params) {
 
 NC_INLINE int is_word_byte(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 128; }
 
-static uint32_t context_hash(const Cm *m, int kind) {
+static uint32_t context_hash(const Cm *m, enum cm_context kind) {
     uint32_t c4 = m->c4, c8 = m->c8;
     uint32_t k = (uint32_t)(kind + 1) * 0x3C6EF372U;
     switch (kind) {
-    case 0: return k;
-    case 1: return combine(k, c4 & 0xFF);
-    case 2: return combine(k, c4 & 0xFFFF);
-    case 3: return combine(k, c4 & 0xFFFFFF);
-    case 4: return combine(k, c4);
-    case 5: return combine(combine(k, c4), c8 & 0xFF);
-    case 6: return combine(combine(k, c4), c8 & 0xFFFF);
-    case 7: return combine(combine(k, c4), c8);
-    case 8: return combine(k, m->word ? m->word : (c4 & 0xFF) + 0x100);
-    case 9: return combine(combine(k, m->word), m->word1);
-    case 10: return combine(k, c4 & 0xFF00FF00U);
-    case 11: return combine(k, c4 & 0xFFFF0000U);
-    case 12: {
+    case CTX_O0: return k;
+    case CTX_O1: return combine(k, c4 & 0xFF);
+    case CTX_O2: return combine(k, c4 & 0xFFFF);
+    case CTX_O3: return combine(k, c4 & 0xFFFFFF);
+    case CTX_O4: return combine(k, c4);
+    case CTX_O5: return combine(combine(k, c4), c8 & 0xFF);
+    case CTX_O6: return combine(combine(k, c4), c8 & 0xFFFF);
+    case CTX_O8: return combine(combine(k, c4), c8);
+    case CTX_WORD: return combine(k, m->word ? m->word : (c4 & 0xFF) + 0x100);
+    case CTX_WORD2: return combine(combine(k, m->word), m->word1);
+    case CTX_SPARSE1: return combine(k, c4 & 0xFF00FF00U);
+    case CTX_SPARSE2: return combine(k, c4 & 0xFFFF0000U);
+    case CTX_COLUMN: {
         int64_t col = m->pos - m->line_start;
         int above = 0;
         if (m->prev_line_start + col < m->line_start) above = m->hist[m->prev_line_start + col];
         return combine(combine(k, (uint32_t)(col < 255 ? col : 255)), (uint32_t)above | ((c4 & 0xFF) << 8));
     }
-    case 13: return combine(k, c4 & 0x00FFFF00U);
-    case 14: return combine(combine(combine(k, m->word), m->word1), m->word2);
+    case CTX_SPARSE3: return combine(k, c4 & 0x00FFFF00U);
+    case CTX_WORD3: return combine(combine(combine(k, m->word), m->word1), m->word2);
     default: return k;
     }
 }
@@ -458,55 +437,83 @@ NC_INLINE int nibble_node(const Cm *m) {
     return (int)(m->c0 & ((1u << k) - 1)) | (1 << k);
 }
 
-NC_INLINE int predict(Cm *m) {
-    int node = nibble_node(m);
-    int ni = 0, known = 0;
+/* The model's parts, each a predict half and an update half (the way lpaq1 keeps its components
+ * apart): the predict half adds the part's inputs to the mixer's array or refines a probability,
+ * the update half learns from the coded bit y. predict() and update() below run them in order.
+ * All are inlined into the coding loop: splitting them changes no instruction's arithmetic. */
+
+/* Contexts: for each context, its slot's bit-history state at this node, mapped to a probability;
+ * two inputs, the probability stretched and a confidence that is 0 for a state never seen. The
+ * inputs go to x[0..2 nctx); returns how many contexts have seen this node (a mixer selector). */
+NC_INLINE int contexts_predict(Cm *m, int node, int32_t *x) {
+    int known = 0;
     for (int c = 0; c < m->nctx; c++) {
         int s = m->node[c][node - 1];
-        int p = map_p(&m->map[c * N_STATES + s]);
-        p = clamp12(p);
-        m->x[ni++] = stretch(p);
-        m->x[ni++] = s ? (p - 2048) >> 2 : 0;
+        int p = clamp12(map_p(&m->map[c * N_STATES + s]));
+        *x++ = stretch(p);
+        *x++ = s ? (p - 2048) >> 2 : 0;
         known += s != 0;
     }
-    m->x[ni++] = 256; /* bias */
-    int mctx = 0;
-    m->mexpect = -1;
-    if (m->mtab) {
-        if (m->mlen > 0) {
-            int expect = m->hist[m->mptr];
-            if (((uint32_t)(expect + 256) >> (8 - m->bit)) == m->c0) {
-                m->mexpect = (expect >> (7 - m->bit)) & 1;
-                int b = length_bucket(m->mlen);
-                int p = clamp12(map_p(&m->mmap[b * 2 + m->mexpect]));
-                m->x[ni++] = stretch(p);
-                int conf = b * 32;
-                m->x[ni++] = m->mexpect ? conf : -conf;
-                mctx = 1 + (b >> 1) * 2 + m->mexpect;
-            } else {
-                m->x[ni++] = 0;
-                m->x[ni++] = 0;
-            }
-        } else {
-            m->x[ni++] = 0;
-            m->x[ni++] = 0;
-        }
+    return known;
+}
+
+NC_INLINE void contexts_update(Cm *m, int node, int y) {
+    int limit = m->params[P_LIMIT];
+    for (int c = 0; c < m->nctx; c++) {
+        uint8_t *st = &m->node[c][node - 1];
+        map_update(&m->map[c * N_STATES + *st], y, m->recip, limit);
+        *st = g_next[*st][y];
     }
-    if (m->external) {
-        /* the external model's probability that this bit is 1: its weight on the bytes that
-         * continue the bits so far with a 1, over its weight on all that continue them; refined
-         * by a map learned per (bit position, quantised probability) */
-        int width = 1 << (8 - m->bit);
-        int lo = (int)(m->c0 - (1u << m->bit)) * width;
-        int64_t all = m->ext_cum[lo + width] - m->ext_cum[lo];
-        int64_t one = m->ext_cum[lo + width] - m->ext_cum[lo + width / 2];
-        int p = all > 0 ? clamp12((int)((one * 4096) / all)) : 2048;
-        m->ext_idx = m->bit * 64 + (p >> 6);
-        int q = clamp12(map_p(&m->ext_map[m->ext_idx]));
-        m->x[ni++] = stretch(p);
-        m->x[ni++] = stretch(q);
-    }
-    /* first layer: one weight set per selector */
+}
+
+/* Match model: while the bytes after the last occurrence of the preceding bytes agree with the
+ * bits of this byte so far, it predicts their next bit, with a probability learned per (length
+ * bucket, predicted bit). Two inputs at x[0..2), zero without a prediction; sets m->mexpect and
+ * returns the mixer's match selector (0: no prediction). */
+NC_INLINE int match_predict(Cm *m, int32_t *x) {
+    x[0] = 0;
+    x[1] = 0;
+    if (m->mlen <= 0) return 0;
+    int expect = m->hist[m->mptr];
+    if (((uint32_t)(expect + 256) >> (8 - m->bit)) != m->c0) return 0;
+    m->mexpect = (expect >> (7 - m->bit)) & 1;
+    int b = length_bucket(m->mlen);
+    int p = clamp12(map_p(&m->mmap[b * 2 + m->mexpect]));
+    x[0] = stretch(p);
+    int conf = b * 32;
+    x[1] = m->mexpect ? conf : -conf;
+    return 1 + (b >> 1) * 2 + m->mexpect;
+}
+
+NC_INLINE void match_update(Cm *m, int y) {
+    if (m->mexpect < 0) return;
+    int b = length_bucket(m->mlen);
+    map_update(&m->mmap[b * 2 + m->mexpect], y, m->recip, 255);
+    if (m->mexpect != y) m->mlen = 0;
+}
+
+/* External model: its probability that this bit is 1 (its weight on the bytes that continue the
+ * bits so far with a 1, over its weight on all that continue them), and that probability refined
+ * by a map learned per (bit position, quantised probability): two inputs at x[0..2). */
+NC_INLINE void external_predict(Cm *m, int32_t *x) {
+    int width = 1 << (8 - m->bit);
+    int lo = (int)(m->c0 - (1u << m->bit)) * width;
+    int64_t all = m->ext_cum[lo + width] - m->ext_cum[lo];
+    int64_t one = m->ext_cum[lo + width] - m->ext_cum[lo + width / 2];
+    int p = all > 0 ? clamp12((int)((one * 4096) / all)) : 2048;
+    m->ext_idx = m->bit * 64 + (p >> 6);
+    int q = clamp12(map_p(&m->ext_map[m->ext_idx]));
+    x[0] = stretch(p);
+    x[1] = stretch(q);
+}
+
+NC_INLINE void external_update(Cm *m, int y) { map_update(&m->ext_map[m->ext_idx], y, m->recip, 1023); }
+
+/* Mixer: a first layer of weight sets over all inputs, one set chosen by each selector (the
+ * partial byte; the match state and bit position; how many contexts know this node and the last
+ * byte's top bits), and, with more than one selector, a second layer over their outputs chosen by
+ * the partial byte. Returns the mixed probability (12 bits). */
+NC_INLINE int mixer_predict(Cm *m, int known, int mctx) {
     int base = 0;
     m->sel[0] = (int)m->c0;
     if (m->nsel > 1) m->sel[1] = (mctx * 8 + m->bit) & 1023;
@@ -525,39 +532,11 @@ NC_INLINE int predict(Cm *m) {
     if (m->nsel == 1) pr = m->p1[0];
     else pr = clamp12(squash(dot(m->xs, m->w2 + (int)m->c0 * 3, m->nsel)));
     m->pmix = pr;
-    if (m->params[P_APM] >= 1) {
-        int s = stretch(pr) + 2048;
-        int lo = s >> 7, w = s & 127;
-        const uint16_t *t = m->apm1 + (int)m->c0 * APM_CELLS;
-        m->pa1 = clamp12(((int)t[lo] * (128 - w) + (int)t[lo + 1] * w) >> 11);
-        m->apm_idx1 = (int)m->c0 * APM_CELLS + lo + (w >> 6);
-        if (m->params[P_APM] >= 2) {
-            uint32_t h = (m->c0 | ((m->c4 & 0xFF) << 8)) & 0xFFFF;
-            const uint16_t *t2 = m->apm2 + h * APM_CELLS;
-            m->pa2 = clamp12(((int)t2[lo] * (128 - w) + (int)t2[lo + 1] * w) >> 11);
-            m->apm_idx2 = (int)h * APM_CELLS + lo + (w >> 6);
-            pr = (pr + m->pa1 + 2 * m->pa2 + 2) >> 2;
-        } else pr = (pr + 3 * m->pa1 + 2) >> 2;
-    }
-    m->pfinal = clamp12(pr);
-    return m->pfinal;
+    return pr;
 }
 
-NC_INLINE void update(Cm *m, int y) {
-    int node = nibble_node(m);
-    int limit = m->params[P_LIMIT];
-    for (int c = 0; c < m->nctx; c++) {
-        uint8_t *st = &m->node[c][node - 1];
-        map_update(&m->map[c * N_STATES + *st], y, m->recip, limit);
-        *st = g_next[*st][y];
-    }
-    if (m->mexpect >= 0) {
-        int b = length_bucket(m->mlen);
-        map_update(&m->mmap[b * 2 + m->mexpect], y, m->recip, 255);
-        if (m->mexpect != y) m->mlen = 0;
-    }
+NC_INLINE void mixer_update(Cm *m, int y) {
     /* a faster rate while the weights are young: 4x at the start, halved by 256 KiB */
-    if (m->external) map_update(&m->ext_map[m->ext_idx], y, m->recip, 1023);
     int lr = m->params[P_LR];
     lr += (int)(((int64_t)lr * 3 * 262144) / (m->pos + 262144));
     int base = 0;
@@ -567,14 +546,62 @@ NC_INLINE void update(Cm *m, int y) {
         base += m->sel_size[s];
     }
     if (m->nsel > 1) train(m->xs, m->w2 + (int)m->c0 * 3, m->nsel, ((y << 12) - m->pmix) * 2);
-    if (m->params[P_APM] >= 1) {
-        uint16_t *t = m->apm1 + m->apm_idx1;
-        *t = (uint16_t)(*t + ((((y << 16) - (int)*t) + (y << 6)) >> 6) - y);
-        if (m->params[P_APM] >= 2) {
-            uint16_t *t2 = m->apm2 + m->apm_idx2;
-            *t2 = (uint16_t)(*t2 + ((((y << 16) - (int)*t2) + (y << 6)) >> 6) - y);
-        }
+}
+
+/* APMs (SSE): the mixer's probability refined by interpolating between the two nearest of 33
+ * cells on its stretched value, in a row chosen by the partial byte (the first stage) and by the
+ * partial byte and the last byte (the second); averaged with the mixer's probability. */
+NC_INLINE int apm_predict(Cm *m, int pr) {
+    if (m->params[P_APM] < 1) return pr;
+    int s = stretch(pr) + 2048;
+    int lo = s >> 7, w = s & 127;
+    const uint16_t *t = m->apm1 + (int)m->c0 * APM_CELLS;
+    m->pa1 = clamp12(((int)t[lo] * (128 - w) + (int)t[lo + 1] * w) >> 11);
+    m->apm_idx1 = (int)m->c0 * APM_CELLS + lo + (w >> 6);
+    if (m->params[P_APM] < 2) return (pr + 3 * m->pa1 + 2) >> 2;
+    uint32_t h = (m->c0 | ((m->c4 & 0xFF) << 8)) & 0xFFFF;
+    const uint16_t *t2 = m->apm2 + h * APM_CELLS;
+    m->pa2 = clamp12(((int)t2[lo] * (128 - w) + (int)t2[lo + 1] * w) >> 11);
+    m->apm_idx2 = (int)h * APM_CELLS + lo + (w >> 6);
+    return (pr + m->pa1 + 2 * m->pa2 + 2) >> 2;
+}
+
+/* One APM cell moves 1/64 of the way to the bit (16-bit probabilities). */
+NC_INLINE void apm_cell_update(uint16_t *t, int y) {
+    *t = (uint16_t)(*t + ((((y << 16) - (int)*t) + (y << 6)) >> 6) - y);
+}
+
+NC_INLINE void apm_update(Cm *m, int y) {
+    if (m->params[P_APM] >= 1) apm_cell_update(m->apm1 + m->apm_idx1, y);
+    if (m->params[P_APM] >= 2) apm_cell_update(m->apm2 + m->apm_idx2, y);
+}
+
+/* The probability (12 bits, of a 1) of the next bit: the inputs of the contexts, a bias, the match
+ * model and the external model, in that order (the mixer's weights are per input position), mixed,
+ * then refined by the APMs. */
+NC_INLINE int predict(Cm *m) {
+    int ni = 2 * m->nctx;
+    int known = contexts_predict(m, nibble_node(m), m->x);
+    m->x[ni++] = 256; /* bias */
+    int mctx = 0;
+    m->mexpect = -1;
+    if (m->mtab) {
+        mctx = match_predict(m, m->x + ni);
+        ni += 2;
     }
+    if (m->external) external_predict(m, m->x + ni);
+    m->pfinal = clamp12(apm_predict(m, mixer_predict(m, known, mctx)));
+    return m->pfinal;
+}
+
+/* Every part learns the coded bit y; then the partial byte takes it (and at the nibble boundary,
+ * the contexts move to the second nibble's slots). */
+NC_INLINE void update(Cm *m, int y) {
+    contexts_update(m, nibble_node(m), y);
+    match_update(m, y);
+    if (m->external) external_update(m, y);
+    mixer_update(m, y);
+    apm_update(m, y);
     m->c0 = (m->c0 << 1) | (uint32_t)y;
     m->bit++;
     if (m->bit == 4) nibble_slots(m);

@@ -9,6 +9,7 @@
  */
 #include <stdint.h>
 
+#include "dense.h"
 #include "nc_math.h"
 
 #define TOTAL (1LL << 24)

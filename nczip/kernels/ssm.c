@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ssm.h"
 #include "nc_math.h"
 
 #define EPS 1e-6f
