@@ -61,6 +61,7 @@ _SIGNATURES = {
     "cm_squash_table": (None, [_P, _P]),
     "cm_code_bits": (_L, [_P, _P, _L, _P, _L]),
     "cm_code_byte": (_I, [_P, _P, _L, _P]),
+    "cm_code_event": (_I, [_P, _I, _I]),
     "cm_ideal_bits": (_D, [_P]),
     "cm_set_output": (None, [_P, _P, _L]),
     "cm_set_input": (None, [_P, _P, _L]),

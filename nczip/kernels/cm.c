@@ -277,6 +277,17 @@ Cm *cm_new(const int32_t *params) {
         m->mmap[i].n = 0;
     }
     for (int i = 0; i < wtotal * MAX_INPUTS; i++) m->w1[i] = 1 << 14;
+    if (m->external) {
+        /* an external model (method 6: the LLM) starts trusted, at weight 1 on its stretched
+         * probability and 0 on its map's, in every weight set: the core's own inputs then earn
+         * their share instead of diluting a strong model while the weights are young */
+        int ext = m->ninputs - 2;
+        for (int set = 0; set < wtotal; set++) {
+            for (int k = 0; k < ext; k++) m->w1[(int64_t)set * MAX_INPUTS + k] = 0;
+            m->w1[(int64_t)set * MAX_INPUTS + ext] = 1 << 16;
+            m->w1[(int64_t)set * MAX_INPUTS + ext + 1] = 0;
+        }
+    }
     for (int i = 0; i < 256 * 3; i++) m->w2[i] = 65536 / m->nsel;
     for (int j = 0; j < APM_CELLS; j++) {
         uint16_t v = (uint16_t)(squash((j - 16) * 128) * 16);
@@ -516,7 +527,8 @@ NC_INLINE void external_update(Cm *m, int y) { map_update(&m->ext_map[m->ext_idx
 NC_INLINE int mixer_predict(Cm *m, int known, int mctx) {
     int base = 0;
     m->sel[0] = (int)m->c0;
-    if (m->nsel > 1) m->sel[1] = (mctx * 8 + m->bit) & 1023;
+    if (m->nsel > 1) /* with an external model: its confidence and the bit position pick the set */
+        m->sel[1] = m->external ? m->ext_idx : (mctx * 8 + m->bit) & 1023;
     if (m->nsel > 2) {
         int k = known * 16 / (m->nctx + 1);
         m->sel[2] = (k * 128 + (int)((m->c4 & 0xFF) >> 1)) & 2047;
@@ -542,6 +554,7 @@ NC_INLINE void mixer_update(Cm *m, int y) {
     int base = 0;
     for (int s = 0; s < m->nsel; s++) {
         int err = ((y << 12) - m->p1[s]) * lr;
+        if (m->external) err /= 2; /* beside a strong external model (the LLM), slower: measured in docs/cm.md */
         train(m->x, m->w1 + (int64_t)(base + m->sel[s]) * MAX_INPUTS, m->ninputs, err);
         base += m->sel_size[s];
     }
@@ -741,6 +754,17 @@ NC_HOT int cm_code_byte(Cm *m, uint8_t *data, int64_t i, const int32_t *weights)
     }
     byte_update(m, c);
     return c;
+}
+
+int cm_code_event(Cm *m, int bit, int p12) {
+    p12 = clamp12(p12);
+    if (m->in == NULL) { /* encoding */
+        encode_bit(m, bit ? 1 : 0, p12);
+        return bit ? 1 : 0;
+    }
+    int y = decode_bit(m, p12);
+    if (m->in_pos > m->in_len + 8) return -1;
+    return y;
 }
 
 /* Sets the coded output buffer for cm_code_byte (encoding). */

@@ -73,6 +73,10 @@ int cm_decode(Cm *m, const uint8_t *payload, int64_t n, uint8_t *out, int64_t st
  * input (a model made with P_EXTERNAL = 1): the encoder passes the byte's position in data, the
  * decoder gets the byte back there. Returns the byte, or -1 past the end of a corrupt payload. */
 int cm_code_byte(Cm *m, uint8_t *data, int64_t i, const int32_t *weights);
+/* One binary event beside the bytes, in the same coded stream, at a caller's probability p12 of a 1
+ * (1..4095, in 1/4096); the model does not see it. Encoding: bit is 0 or 1; decoding: -1. Returns the
+ * bit, or -1 past the end of a corrupt payload (decoding). */
+int cm_code_event(Cm *m, int bit, int p12);
 /* The coded output buffer for cm_code_byte (encoding). */
 void cm_set_output(Cm *m, uint8_t *out, int64_t cap);
 /* The payload to decode (before cm_code_byte; cm_decode sets it itself). */

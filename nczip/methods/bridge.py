@@ -34,7 +34,8 @@ from ..errors import FormatError
 from ..predictors import cm
 from ..tokens import SymbolMode
 from .base import Bound, ChunkJob, Method
-from .tokens import MIN_LANE_BYTES, read_varint, TokenCoder, varint
+from . import tokens as token_method  # MIN_LANE_BYTES read at each use (tests shorten it)
+from .tokens import TokenCoder, read_varint, varint
 
 METHOD_BRIDGE = 6
 #: the external input's weights are scaled to this total (the core takes integer weights)
@@ -185,7 +186,7 @@ class Bridge(Method):
 
         coder = TokenCoder(job.config, job.runtime)
         job.load_seconds = coder.load_seconds
-        parts = cut_lanes(data, coder.max_lanes, MIN_LANE_BYTES)
+        parts = cut_lanes(data, coder.max_lanes, token_method.MIN_LANE_BYTES)
         segments = [segment(part, coder.model.tokenize, coder.pieces) for part in parts]
         if raw_fraction([seg for lane in segments for seg in lane]) > 0.5:
             return None
