@@ -85,11 +85,28 @@ def _options(level: int, lanes: int | None = None) -> EncodeOptions:
 
 
 @pytest.mark.parametrize("lanes", [1, 2])
-def test_an_llm_level_with_the_core_round_trips(lanes, monkeypatch):
+def test_the_method_round_trips_with_lanes_and_escapes(lanes, monkeypatch):
+    from nczip.methods.base import ChunkJob, Runtime
+    from nczip.methods.bridge import Bridge
+    from nczip.models import default_model
+
     monkeypatch.setattr(nczip.methods.tokens, "MIN_LANE_BYTES", 64)
-    data = (b"The Queen turned to the Hatter. 'Off with his head!' she said. "
-            b"\xff\xfe raw bytes \x00 and text again, with numbers 12345.\n") * 3
+    data = (("Plain text, then CRLF\r\n\tand tabs\there,\r\n" + " " * 40 + "long whitespace\n"
+             "non-ASCII: naïve café, Ελληνικά, 日本語, emoji 🙂\n").encode()
+            + b"invalid \xff\xfe utf-8 and control bytes \x04\x06\x13 in a line\nand text again after it.\n")
+    options = _options(4, lanes)
+    runtime = Runtime(default_model().path, 1)
+    payload = Bridge().encode(data, ChunkJob(options.config, runtime))
+    assert payload is not None and payload[1] == lanes  # flags (escapes present), then the lane count
+    assert payload[0] == 1
+    assert Bridge().decode(payload, len(data), ChunkJob(options.config, runtime)) == data
+    with pytest.raises(nczip.FormatError):
+        Bridge().decode(payload[:-3], len(data), ChunkJob(options.config, runtime))
+
+
+def test_a_file_with_the_core_setting_round_trips_and_never_writes_method_3():
+    data = b"Alice was beginning to get very tired of sitting by her sister on the bank. " * 2
     out = io.BytesIO()
-    summary = compress_stream(io.BytesIO(data), out, _options(4, lanes))
+    summary = compress_stream(io.BytesIO(data), out, _options(4))
     assert nczip.decompress(out.getvalue()) == data
-    assert set(summary.methods) == {"llm-cm"}
+    assert "llm" not in summary.methods

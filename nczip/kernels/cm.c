@@ -603,7 +603,11 @@ NC_INLINE int predict(Cm *m) {
         ni += 2;
     }
     if (m->external) external_predict(m, m->x + ni);
-    m->pfinal = clamp12(apm_predict(m, mixer_predict(m, known, mctx)));
+    if (m->external) /* beside a strong external model (the LLM): the mixer and that model averaged in
+                      * the stretched domain, without the APMs (measured in docs/llm-core.md) */
+        m->pfinal = clamp12(squash((stretch(mixer_predict(m, known, mctx)) + m->x[ni]) / 2));
+    else
+        m->pfinal = clamp12(apm_predict(m, mixer_predict(m, known, mctx)));
     return m->pfinal;
 }
 
@@ -614,7 +618,7 @@ NC_INLINE void update(Cm *m, int y) {
     match_update(m, y);
     if (m->external) external_update(m, y);
     mixer_update(m, y);
-    apm_update(m, y);
+    if (!m->external) apm_update(m, y); /* with an external model the APMs are not used */
     m->c0 = (m->c0 << 1) | (uint32_t)y;
     m->bit++;
     if (m->bit == 4) nibble_slots(m);

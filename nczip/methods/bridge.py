@@ -114,7 +114,7 @@ class CoreLane:
         self._model = cm.Model(spec, length, external=True)
         self.handle = self._model.__enter__()
         self.encoding = payload is None
-        if self.encoding:
+        if payload is None:
             self.cap = 2 * length + 1024
             self.out = ctypes.create_string_buffer(self.cap)
             self.lib.cm_set_output(self.handle, self.out, self.cap)
@@ -218,7 +218,9 @@ class Bridge(Method):
         n_lanes, pos = read_varint(payload, pos)
         if flags > 1 or not 1 <= n_lanes <= coder.max_lanes:
             raise FormatError("corrupt llm-cm chunk header")
-        counts, sizes, coded = [], [], []
+        counts: list[int] = []
+        sizes: list[int] = []
+        coded: list[int] = []
         for _ in range(n_lanes):
             for into in (counts, sizes, coded):
                 value, pos = read_varint(payload, pos)
