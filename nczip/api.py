@@ -287,7 +287,7 @@ class Decompressor:
         if not batch:
             return
         assert self._session.job is not None
-        for data in ordered_map(self._session.job, list(batch), min(self._workers, len(batch))):
+        for data in ordered_map(self._session.job, list(batch), self._workers):  # no more processes than frames
             self._session.account(data)
             self._output += data
         batch.clear()

@@ -2,7 +2,7 @@
 
 Every way to read a container goes through :class:`DecodeSession`: :func:`nczip.stream.decompress_stream`
 (the command line, :func:`nczip.decompress`), :class:`nczip.Decompressor` (and through it the file
-object) and the structure scan of ``nczip info`` / ``-l`` (:func:`scan`). A session checks, in
+object) and the structure scan of ``nczip info`` / ``-l`` (:func:`nczip.stream.scan_container`). A session checks, in
 order and each in this module only:
 
 1. the header (magic, version, lengths, CRC: :mod:`nczip.container`), its configuration
@@ -34,7 +34,6 @@ from .errors import FormatError
 from .methods.base import Runtime
 from .methods.policy import check_frame, decode_chunk
 from .models import for_identity
-
 
 
 class DecodeJob:
@@ -124,7 +123,7 @@ class DecodeSession:
             return item
         method = check_frame(item, self.config, self.index)
         if method.needs_model and not self._resolved and not self.scan:
-            self._resolve(item)
+            self._resolve()
         self.index += 1
         return self.index - 1, item
 
@@ -147,7 +146,7 @@ class DecodeSession:
         self._frames = container.read_frames(cast(BinaryIO, self._feed), header)
         self.job = DecodeJob(self.config, Runtime(), self.progress if self.workers == 1 else None)
 
-    def _resolve(self, frame: ChunkFrame) -> None:
+    def _resolve(self) -> None:
         """At the first frame that needs the model: retired models, the backend, the model file.
         The job is pickled per chunk, so workers get the resolved runtime."""
         assert self.config is not None and self.header is not None and self.job is not None
@@ -194,26 +193,29 @@ class DecodeSession:
         return FormatError("truncated file")
 
 
+def _feed_more(session: DecodeSession, read: Callable[[int], bytes], block: int) -> None:
+    """Read what the session is missing (at least ``block`` bytes) into it; at the end of the
+    input, the reason it is not a whole container."""
+    data = read(max(block, session.missing))
+    if not data:
+        raise session.truncation_error()
+    session.feed(data)
+
+
 def pull(session: DecodeSession, read: Callable[[int], bytes], block: int = 1 << 16) -> Iterator[tuple[int, ChunkFrame]]:
     """The session's frames, reading more input from ``read`` as it asks; stops at the trailer
     (in :attr:`DecodeSession.trailer`) and raises the truncation error if the input ends first."""
     while True:
         item = session.next()
         if item is None:
-            data = read(max(block, session.missing))
-            if not data:
-                raise session.truncation_error()
-            session.feed(data)
-            continue
-        if isinstance(item, Trailer):
+            _feed_more(session, read, block)
+        elif isinstance(item, Trailer):
             return
-        yield item
+        else:
+            yield item
 
 
 def start(session: DecodeSession, read: Callable[[int], bytes], block: int = 1 << 16) -> None:
     """Feed ``session`` until its header is read (so its job exists before frames are decoded)."""
     while not session.ready():
-        data = read(max(block, session.missing))
-        if not data:
-            raise session.truncation_error()
-        session.feed(data)
+        _feed_more(session, read, block)
