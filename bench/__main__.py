@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ablation, corpora, machine, report
-from .compressors import COMPRESSOR_KEYS, Compressor, select
+from .compressors import COMPRESSOR_KEYS, Compressor, nczip, nczip_level, select
 from .corpora import CorpusUnavailable, Input
 from .estimate import Cost, calibrate, human_seconds, job_seconds
 from .measure import OK, RSS_METHOD, Row
@@ -56,6 +56,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--ablation", nargs="?", const="fast", choices=sorted(ablation.GROUPS),
                         help="nczip with each predictor component switched off in turn (bench/ablation.py):"
                              " 'fast' (default) for the model-free levels, 'llm' for level 9's ensemble")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="beside each nczip level, the same level with --cluster ADDRESS (e.g. local: a Ray"
+                             " cluster of this machine's CPUs started for each run; auto: the running one)")
     parser.add_argument("--device", action="store_true",
                         help="a run on a GPU machine: record the GPU (nvidia-smi) in every row; fails without one")
     parser.add_argument("--out", type=Path, default=RESULTS, metavar="DIR", help="output directory (default bench/results)")
@@ -124,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     device = gpu_list[0]["name"] if args.device else "cpu"
 
     variants = ablation.compressors(args.threads, ablation.GROUPS[args.ablation]) if args.ablation else None
+    if args.cluster and variants is None and "nczip" in args.compressor_keys:
+        variants = [variant for level in args.level_list for variant in
+                    (nczip_level(level, args.threads),
+                     nczip(f"nczip -{level} --cluster", (f"-{level}", "--cluster", args.cluster), args.threads,
+                           note=f"chunks on the Ray cluster {args.cluster}"))]
     compressors, warnings = select(args.compressor_keys, args.level_list, args.threads, variants)
     for warning in warnings:
         _say(f"warning: {warning}")

@@ -266,7 +266,8 @@ def cases(count: int, seed: int, llm_share: float, with_llm: bool) -> Iterator[t
     """(base name, mutation kind, blob, expected output) for ``count`` cases, reproducibly from ``seed``.
 
     A mutation may leave a valid file: the concatenated members cut exactly after the first
-    member are a one-member file (as with gzip), whose right output is the first member's.
+    member are a one-member file (as with gzip), whose right output is the first member's; a cut
+    to nothing is the empty input, which decodes to ``b""`` (as with gzip and bz2).
     """
     import nczip
 
@@ -280,6 +281,8 @@ def cases(count: int, seed: int, llm_share: float, with_llm: bool) -> Iterator[t
         kind, blob = mutate(packed, rng)
         if name == "members" and blob == first_member:
             original = b"one\n"
+        elif not blob:
+            original = b""
         yield name, kind, blob, original
 
 

@@ -14,7 +14,8 @@ As with :mod:`lzma` and :mod:`gzip`::
             ...
 
 Incremental coding goes through :class:`Compressor` and :class:`Decompressor`; any invalid input
-raises :class:`FormatError`, an :class:`OSError`. Levels 1-3 (:data:`FAST_LEVELS`) need no LLM;
+raises :class:`FormatError`, an :class:`OSError` (input that ends inside a container raises
+:class:`TruncatedError`, an :class:`EOFError` as well, as :mod:`bz2` and :mod:`lzma` do). Levels 1-3 (:data:`FAST_LEVELS`) need no LLM;
 levels 4-9 (:data:`LLM_LEVELS`) run one through llama.cpp and are far slower. ``docs/api.md`` has
 the details and the command line's exit codes.
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from .api import (FAST_LEVELS, LEVEL_BEST, LEVEL_DEFAULT, LEVEL_FASTEST, LLM_LEVELS, Component, Compressor,
                   Decompressor, Tiling, compress, compress_stream, decompress, decompress_stream)
-from .errors import FormatError, NczError
+from .errors import FormatError, NczError, TrailingDataError, TruncatedError
 from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL
 from .ncfile import NczFile, open
 from .stream import Summary, scan_container
@@ -33,7 +34,7 @@ __version__ = "0.1.0"
 __all__ = [
     "open", "NczFile", "compress", "decompress", "Compressor", "Decompressor",
     "compress_stream", "decompress_stream", "scan_container", "Summary",
-    "Component", "Tiling", "NczError", "FormatError",
+    "Component", "Tiling", "NczError", "FormatError", "TruncatedError", "TrailingDataError",
     "LEVEL_FASTEST", "LEVEL_DEFAULT", "LEVEL_BEST", "DEFAULT_LEVEL", "MIN_LEVEL", "MAX_LEVEL",
     "FAST_LEVELS", "LLM_LEVELS", "__version__",
 ]

@@ -19,12 +19,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import operator
 import threading
-from collections.abc import Iterable
-from typing import BinaryIO
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO, NoReturn, SupportsIndex
 
 from .container import ChunkFrame, Header, Trailer
-from .errors import FormatError
+from .errors import FormatError, TrailingDataError, TruncatedError  # noqa: F401 (named in docstrings)
 from .facts import Facts, predictors, read_facts, tied_to  # noqa: F401 (what a container is, for callers)
 from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL, uses_llm
 from .options import (MAX_LANES, Component, EncodeOptions, PathArg, Tiling, encode_options, int_option,  # noqa: F401
@@ -66,9 +67,13 @@ def compress(data: bytes, *, level: int = DEFAULT_LEVEL, threads: int = 1, chunk
 def decompress(data: bytes, *, threads: int = 1, model: PathArg | None = None) -> bytes:
     """Decode a container (or several concatenated) and verify every checksum.
 
-    Raises :class:`FormatError` for anything that is not exactly a sequence of valid containers:
-    empty input, foreign or trailing bytes, truncation, corruption.
+    ``b""`` decodes to ``b""`` and zero bytes after a container are padding, skipped (both as in
+    :mod:`gzip`). Raises :class:`FormatError` for anything else that is not a sequence of valid
+    containers: foreign bytes, other trailing bytes (:class:`TrailingDataError`, naming their
+    offset), corruption; truncation raises :class:`TruncatedError`, an :class:`EOFError` too.
     """
+    if not len(memoryview(data)):
+        return b""
     out = io.BytesIO()
     decompress_stream(io.BytesIO(data), out, threads=threads, model=model)
     return out.getvalue()
@@ -77,28 +82,44 @@ def decompress(data: bytes, *, threads: int = 1, model: PathArg | None = None) -
 def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL, threads: int = 1,
                     chunk_size: int | None = None, model: PathArg | None = None, lanes: int | None = None,
                     components: Iterable[Component] | None = None, tiling: Tiling | None = None,
-                    options: EncodeOptions | None = None, progress: ProgressLine | None = None) -> Summary:
+                    cluster: str | None = None, options: EncodeOptions | None = None,
+                    progress: ProgressLine | None = None) -> Summary:
     """Compress everything readable from ``src`` into one container written to ``dst``.
 
     Reads one chunk per worker ahead, so memory is bounded by chunk size x workers, not by input.
     ``options`` (from :func:`encode_options`, checked once for many files) replaces the keywords
-    before it; ``progress`` is the command line's progress display.
+    before it; ``progress`` is the command line's progress display. ``cluster``: the address of a
+    Ray cluster whose workers code the chunks (``"auto"``, ``"local"``, ``"ray://host:port"``;
+    :mod:`nczip.cluster`): the same bytes as a local run.
     """
     if options is None:
         options = encode_options(level=level, threads=threads, chunk_size=chunk_size, model=model, lanes=lanes,
-                                 components=components, tiling=tiling)
+                                 components=components, tiling=tiling, cluster=cluster)
     return _compress_stream(src, dst, options, progress)
 
 
 def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, threads: int = 1,
-                      model: PathArg | None = None, progress: ProgressLine | None = None) -> Summary:
+                      model: PathArg | None = None, cluster: str | None = None,
+                      progress: ProgressLine | None = None) -> Summary:
     """Decode every container in ``src`` to ``dst`` (``None``: verify only); see :func:`decompress`.
-    ``progress`` is the command line's progress display."""
+    ``cluster`` as for :func:`compress_stream`; ``progress`` is the command line's progress display."""
     int_option("threads", threads, 0)
-    return _decompress_stream(src, dst, threads=threads, progress=progress, model_path=model_path_option(model))
+    if cluster is not None and not isinstance(cluster, str):
+        raise TypeError(f"cluster must be a Ray address (str), not {type(cluster).__name__}")
+    return _decompress_stream(src, dst, threads=threads, progress=progress, model_path=model_path_option(model),
+                              cluster=cluster or None)
 
 
-class Compressor:
+class NotPicklable:
+    """Refuses pickling (and copying) under every protocol, at ``dumps``: a coder's state is C
+    tables, worker pools and locks, which no pickle can carry. Without this, protocols 0 and 1
+    "succeed" through :mod:`copyreg` and ``loads`` fails later, far from the mistake."""
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+
+class Compressor(NotPicklable):
     """Incremental compression, like :class:`lzma.LZMACompressor`.
 
     :meth:`compress` returns the header with its first call and then a frame for every complete
@@ -183,7 +204,7 @@ class Compressor:
             return self._head() + body + trailer
 
 
-class Decompressor:
+class Decompressor(NotPicklable):
     """Incremental decoding of one container, like :class:`lzma.LZMADecompressor`.
 
     Chunks are decoded as soon as they are complete, checked against their CRC32, and the whole
@@ -200,6 +221,7 @@ class Decompressor:
         self._workers = resolve_workers(int_option("threads", threads, 0))
         self._session = DecodeSession(self._workers, model_path_option(model))
         self._output = bytearray()
+        self._current: Iterator[bytes] | None = None  # the chunk being decoded slice by slice
         self.eof = False
         self.unused_data = b""
         self.needs_input = True
@@ -212,7 +234,12 @@ class Decompressor:
         return self._session.header
 
     def decompress(self, data: bytes | bytearray | memoryview, max_length: int = -1) -> bytes:
-        """Add ``data``; return up to ``max_length`` decoded bytes (all, when negative)."""
+        """Add ``data``; return up to ``max_length`` decoded bytes (all, when negative).
+
+        The arguments are checked before any input is taken, so a wrong call leaves the
+        decompressor as it was (``TypeError``)."""
+        max_length = operator.index(max_length)
+        data = memoryview(data)
         with self._lock:
             self._raise_if_failed()
             if self.eof:
@@ -245,6 +272,7 @@ class Decompressor:
             self._error = RuntimeError(f"decompression was interrupted ({type(exc).__name__}); "
                                        "this decompressor cannot go on")
         self._output.clear()
+        self._current = None
         self._session = DecodeSession()  # what it held is dropped: nothing rejected is returned
         self.needs_input = False
 
@@ -261,11 +289,23 @@ class Decompressor:
         return out
 
     def _run(self, max_length: int) -> bool:
-        """Parse and decode whole frames while output is wanted; True if it stopped for input."""
+        """Decode while output is wanted; True if it stopped for input. With one worker a chunk
+        is decoded a slice at a time (:meth:`DecodeJob.stream`), so ``max_length`` bounds the
+        work and the output held, not just what is returned; with several, whole frames are
+        decoded ``workers`` at a time in worker processes."""
         batch: list[tuple[int, ChunkFrame]] = []
         planned = len(self._output)
         stalled = False
         while not self.eof and not 0 <= max_length <= planned:
+            if self._current is not None:
+                piece = next(self._current, None)
+                if piece is None:
+                    self._current = None
+                else:
+                    self._session.account(piece)
+                    self._output += piece
+                    planned += len(piece)
+                continue
             item = self._session.next()
             if item is None:
                 stalled = True
@@ -276,6 +316,10 @@ class Decompressor:
                 self.eof = True
                 self.unused_data = self._session.unused()
                 break
+            if self._workers <= 1:
+                assert self._session.job is not None
+                self._current = self._session.job.stream(item)
+                continue
             batch.append(item)
             planned += item[1].original_length
             if len(batch) >= self._workers:

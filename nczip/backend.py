@@ -22,6 +22,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .config import CodecConfig
+from .llama_build import LLM_SETUP
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +78,7 @@ def refusal(recorded: str, config: CodecConfig) -> str | None:
         here = llama_part()
         if need != here:
             return (f"it was made with {need} and this machine has {here}, whose logits differ"
-                    " (bash scripts/setup.sh installs nczip's pinned build)")
+                    f" ({LLM_SETUP} installs nczip's pinned build)")
     return None
 
 

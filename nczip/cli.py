@@ -62,7 +62,7 @@ def compress(files: tuple[str, ...], recursive: bool, level: int, chunk_size: in
     try:  # resolved once, by the library, for every file
         options = encode_options(level=level, threads=kw["threads"], chunk_size=chunk_size, model=kw["model_path"],
                                  lanes=lanes, components=None if chosen is None else [Component(c) for c in chosen],
-                                 tiling=None if tiling is None else Tiling(tiling))
+                                 tiling=None if tiling is None else Tiling(tiling), cluster=kw["cluster"])
     except ValueError as exc:  # e.g. more lanes than the level's window allows
         raise click.UsageError(str(exc)) from None
 
@@ -82,7 +82,8 @@ def compress(files: tuple[str, ...], recursive: bool, level: int, chunk_size: in
 def _decoder(mode: str) -> Callable[..., None]:
     def command(files: tuple[str, ...], recursive: bool, **kw: Any) -> None:
         def work(src: BinaryIO, dst: BinaryIO | None, progress: ProgressLine) -> Summary:
-            return decompress_stream(src, dst, threads=kw["threads"], progress=progress, model=kw["model_path"])
+            return decompress_stream(src, dst, threads=kw["threads"], progress=progress, model=kw["model_path"],
+                                     cluster=kw["cluster"])
 
         names, listed = expand(files, recursive, mode)
         sys.exit(0 if run_files(mode, names, file_options(kw), work) and listed else 1)

@@ -76,6 +76,9 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Worker processes (0: one per CPU). Output does not depend on it."),
         click.option("--model", "model_path", type=click.Path(dir_okay=False),
                      help="GGUF model for levels 4-9 (default: the registry's SmolLM2-135M)."),
+        click.option("--cluster", envvar="NCZIP_CLUSTER", metavar="ADDRESS",
+                     help="Code the chunks on a Ray cluster: auto, local, or host:port (env NCZIP_CLUSTER)."
+                          " Output does not depend on it."),
     ]
     for option in reversed(options):
         func = option(func)

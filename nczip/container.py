@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-from .errors import FormatError
+from .errors import FormatError, TruncatedError
 
 MAGIC = b"\x89NCZ"
 FORMAT_VERSION = 1
@@ -152,7 +152,7 @@ class Trailer:
 def _read_exact(src: BinaryIO, n: int, what: str) -> bytes:
     data = src.read(n)
     if data is None or len(data) != n:
-        raise FormatError(f"truncated file (unexpected end in {what})")
+        raise TruncatedError(f"truncated file (unexpected end in {what})")
     return data
 
 
@@ -182,8 +182,9 @@ def read_header(src: BinaryIO, first: bytes = b"") -> Header:
         head += rest
         if len(head) < _HEAD.size:  # a short input is foreign unless it starts like nczip
             n = min(len(head), len(MAGIC))
-            raise FormatError("not in nczip format" if head[:n] != MAGIC[:n] else
-                              "truncated file (unexpected end in header)")
+            if head[:n] != MAGIC[:n]:
+                raise FormatError("not in nczip format")
+            raise TruncatedError("truncated file (unexpected end in header)")
     if head[:4] != MAGIC:
         raise FormatError("not in nczip format")
     magic, version, flags, chunk_size, level = _HEAD.unpack(head)

@@ -306,6 +306,8 @@ def _one_file(mode: str, name: str, opts: FileOptions, work: Work) -> None:
             if mode == COMPRESS:
                 _verify_compressed(str(target), opts)
             _remove_input(mode, name, src, opened, opts.quiet)  # still open: see _unchanged
+    if summary.padding_bytes and mode != COMPRESS and not opts.quiet:  # what gzip -d says of such a file
+        say(f"{quote(name)}: decompression OK, {summary.padding_bytes} trailing zero bytes ignored")
     if opts.verbose:
         say(f"{quote(name)}: OK ({summary.original_bytes} bytes)" if target is None
             else describe(mode, name, str(target), summary))

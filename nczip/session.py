@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import BinaryIO, Callable, Iterator, cast
+from typing import BinaryIO, Callable, Iterable, Iterator, cast
 
 from . import backend, container
 from .config import CodecConfig, parse_model
 from .config import parse as parse_config
 from .container import ChunkFrame, Header, Trailer
-from .errors import FormatError
+from .errors import FormatError, NczError, TruncatedError
 from .methods.base import Runtime
-from .methods.policy import check_frame, decode_chunk
+from .methods.policy import check_frame, decode_chunk, decode_chunk_stream
+from .parallel import ordered_stream
+from .llama_build import llm_missing
 from .models import for_identity
 
 
@@ -49,15 +51,43 @@ class DecodeJob:
         index, frame = item
         return decode_chunk(frame, self.config, index, self.progress, self.runtime)
 
+    def stream(self, item: tuple[int, ChunkFrame]) -> Iterator[bytes]:
+        """The frame's bytes in slices as they are decoded, in this process (see
+        :func:`~nczip.methods.policy.decode_chunk_stream`)."""
+        index, frame = item
+        return decode_chunk_stream(frame, self.config, index, self.progress, self.runtime)
 
-def runtime_for(model_identity: dict, workers: int, model_path: str | None) -> Runtime:
-    """The model a container names, resolved here (refusing a missing or different one)."""
+
+def decoded(session: "DecodeSession", frames: Iterable[tuple[int, ChunkFrame]], workers: int,
+            chunk_done: Callable[[int], None] | None = None, cluster: str | None = None) -> Iterator[bytes]:
+    """The decoded bytes of ``frames`` in order, each accounted for the trailer's check;
+    ``chunk_done(length)`` after each chunk. A chunk decoded in this process comes in slices as
+    its method produces them (the first bytes arrive before its last is decoded, and it is never
+    held whole twice): every chunk with one worker, and the first with several, while the worker
+    processes start on the chunks after it (:func:`nczip.parallel.ordered_stream`); the others
+    come whole from the workers (or from a Ray ``cluster``'s)."""
+    job = session.job
+    assert job is not None
+    for pieces in ordered_stream(job, job.stream, frames, workers, cluster):
+        length = 0
+        for piece in pieces:
+            session.account(piece)
+            length += len(piece)
+            yield piece
+        if chunk_done is not None:
+            chunk_done(length)
+
+
+def runtime_for(model_identity: dict, workers: int, model_path: str | None, on_cluster: bool = False) -> Runtime:
+    """The model a container names, resolved here (refusing a missing or different one); the
+    LLM's threads: this machine's CPUs shared by ``workers``, or one on a cluster, where each
+    worker reserves one CPU."""
     if not model_identity:
         return Runtime()
     from .predictors.llm import threads_per_worker
 
     model = for_identity(model_identity, model_path)
-    return Runtime(model.path, threads_per_worker(workers))
+    return Runtime(model.path, 1 if on_cluster else threads_per_worker(workers))
 
 
 class _Feed:
@@ -81,8 +111,9 @@ class DecodeSession:
     """
 
     def __init__(self, workers: int = 1, model_path: str | None = None, scan: bool = False,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int], None] | None = None, cluster: str | None = None) -> None:
         self.workers = workers
+        self.cluster = cluster
         self.model_path = model_path
         self.scan = scan
         self.progress = progress
@@ -144,7 +175,8 @@ class DecodeSession:
         parse_model(header.model)  # a malformed identity is refused up front, even with no token chunk
         self.header = header
         self._frames = container.read_frames(cast(BinaryIO, self._feed), header)
-        self.job = DecodeJob(self.config, Runtime(), self.progress if self.workers == 1 else None)
+        local = self.workers == 1 and not self.cluster
+        self.job = DecodeJob(self.config, Runtime(), self.progress if local else None)
 
     def _resolve(self) -> None:
         """At the first frame that needs the model: retired models, the backend, the model file.
@@ -153,11 +185,14 @@ class DecodeSession:
         reason = self.config.retired()
         if reason:
             raise FormatError(reason)
+        missing = llm_missing() if self.config.uses_llm else None
+        if missing:
+            raise NczError(missing)
         model = parse_model(self.header.model)
         reason = backend.refusal(model.backend if model else "", self.config)
         if reason:
             raise FormatError(f"cannot decode this file here: {reason}")
-        self.job.runtime = runtime_for(self.header.model, self.workers, self.model_path)
+        self.job.runtime = runtime_for(self.header.model, self.workers, self.model_path, bool(self.cluster))
         self._resolved = True
 
     def account(self, data: bytes) -> None:
@@ -178,7 +213,8 @@ class DecodeSession:
         return data
 
     def truncation_error(self) -> FormatError:
-        """Why the input, ended here, is not a whole container."""
+        """Why the input, ended here, is not a whole container: a :class:`TruncatedError` (an
+        :class:`EOFError` too) unless what is buffered is already corrupt."""
         if not self._seen_input:
             return FormatError("empty file (not in nczip format)")
         try:
@@ -190,7 +226,7 @@ class DecodeSession:
             return exc
         except StopIteration:
             pass
-        return FormatError("truncated file")
+        return TruncatedError("truncated file")
 
 
 def _feed_more(session: DecodeSession, read: Callable[[int], bytes], block: int) -> None:

@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Iterator
 
 from . import backend
+from .cluster import connect
 from .config import CodecConfig
-from .container import Header, Trailer
+from .errors import NczError, TrailingDataError
+from .llama_build import llm_missing
+from .container import MAGIC, Header, Trailer
 from .options import EncodeOptions
 from . import methods
 from .methods.base import Runtime
@@ -24,7 +27,7 @@ from .methods.policy import EncodedChunk, encode_chunk
 from .models import default_model, from_path
 from .parallel import ordered_map, resolve_workers
 from .progress import ProgressLine
-from .session import DecodeSession, pull, runtime_for, start
+from .session import DecodeSession, decoded, pull, runtime_for, start
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Summary:
     load_seconds: float = 0.0  # LLM loading, summed over workers
     seconds: float = 0.0
     headers: list[Header] = field(default_factory=list)
+    padding_bytes: int = 0  # zero bytes after a container, skipped when decoding (as gzip does)
 
     @property
     def bits_per_byte(self) -> float:
@@ -105,19 +109,25 @@ class EncodePlan:
     header: Header
     workers: int
     job: _EncodeJob
+    cluster: str | None = None
 
 
 def plan_encoding(options: EncodeOptions, progress: Callable[[int], None] | None = None) -> EncodePlan:
     """The header, worker count and chunk coder for resolved options (the model file, for a
     token level, is found here: the header names it by SHA-256)."""
     identity: dict[str, Any] = {}
+    missing = llm_missing() if options.config.uses_llm else None
+    if missing:  # said before any work, in one line (the extra is optional)
+        raise NczError(missing)
     if options.config.token_level:  # the context-mixing levels need no model file: the header names none
         model = from_path(options.model_path) if options.model_path else default_model()
         identity = {**model.identity(), "backend": backend.identity(options.config)}
     header = Header(level=options.level, chunk_size=options.chunk_size, config=options.raw_config, model=identity)
     workers = resolve_workers(options.threads)
-    runtime = runtime_for(identity, workers, options.model_path)
-    return EncodePlan(header, workers, _EncodeJob(options.config, runtime, progress if workers == 1 else None))
+    runtime = runtime_for(identity, workers, options.model_path, bool(options.cluster))
+    local = workers == 1 and not options.cluster
+    return EncodePlan(header, workers, _EncodeJob(options.config, runtime, progress if local else None),
+                      options.cluster)
 
 
 def compress_stream(src: BinaryIO, dst: BinaryIO, options: EncodeOptions,
@@ -125,6 +135,8 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, options: EncodeOptions,
     """Compress everything readable from ``src`` into one container written to ``dst``."""
     started = time.monotonic()
     plan = plan_encoding(options, progress.partial if progress else None)
+    if plan.cluster:
+        connect(plan.cluster)  # a cluster that is not there is refused before anything is written
     header, workers, job = plan.header, plan.workers, plan.job
     head = header.to_bytes()
     dst.write(head)
@@ -137,7 +149,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, options: EncodeOptions,
             yield block
             del block
 
-    for chunk in ordered_map(job, counted(read_chunks(src, header.chunk_size)), workers):
+    for chunk in ordered_map(job, counted(read_chunks(src, header.chunk_size)), workers, plan.cluster):
         raw = chunk.frame.to_bytes()
         dst.write(raw)
         summary.compressed_bytes += len(raw)
@@ -160,44 +172,76 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, options: EncodeOptions,
 
 
 def _members(reader: _CountingReader, workers: int = 1, model_path: str | None = None, scan: bool = False,
-             progress: Callable[[int], None] | None = None) -> Iterator[DecodeSession]:
+             progress: Callable[[int], None] | None = None, padding: Callable[[int], None] | None = None,
+             cluster: str | None = None) -> Iterator[DecodeSession]:
     """A session for each container in turn, its header read: a file may hold several
-    concatenated containers (a member's leftover bytes start the next)."""
+    concatenated containers (a member's leftover bytes start the next). After the first, zero
+    bytes before a member or at the end are padding (tape blocks, preallocated files) and are
+    skipped, as :mod:`gzip` does (``padding(count)`` is told); anything else that is not a
+    container is refused naming its offset (:class:`TrailingDataError`)."""
     leftover = b""
+    first = True
     while True:
         if not leftover:
             leftover = reader.read(1 << 16)
             if not leftover and reader.count:
                 return
-        session = DecodeSession(workers, model_path, scan, progress)
+        if not first:
+            leftover = _skip_zeros(reader, leftover, padding)
+            if not leftover:
+                return
+            shown = min(len(leftover), len(MAGIC))
+            if leftover[:shown] != MAGIC[:shown]:
+                raise TrailingDataError(reader.count - len(leftover))
+        first = False
+        session = DecodeSession(workers, model_path, scan, progress, cluster)
         session.feed(leftover)
         start(session, reader.read)
         yield session
         leftover = session.unused()
 
 
+def _skip_zeros(reader: _CountingReader, data: bytes, padding: Callable[[int], None] | None) -> bytes:
+    """``data`` (and what follows it) from its first non-zero byte, reading on through zeros;
+    ``b""`` if the input ends first."""
+    while data:
+        rest = data.lstrip(b"\0")
+        if padding is not None and len(rest) < len(data):
+            padding(len(data) - len(rest))
+        if rest:
+            return rest
+        data = reader.read(1 << 16)
+    return b""
+
+
 def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,
-                      progress: ProgressLine | None = None, model_path: str | None = None) -> Summary:
+                      progress: ProgressLine | None = None, model_path: str | None = None,
+                      cluster: str | None = None) -> Summary:
     """Decode every container in ``src`` (concatenated ones too) to ``dst``; ``None`` only verifies.
 
     A container coded with a model needs that exact model (found by SHA-256, or ``model_path``).
+    ``cluster``: a Ray address whose workers decode the chunks (:mod:`nczip.cluster`).
     """
     started = time.monotonic()
     workers = resolve_workers(threads)
+    if cluster:
+        connect(cluster)
     summary = Summary()
     reader = _CountingReader(src)
-    for session in _members(reader, workers, model_path, progress=progress.partial if progress else None):
+    def padded(count: int) -> None:
+        summary.padding_bytes += count
+
+    for session in _members(reader, workers, model_path, progress=progress.partial if progress else None,
+                            padding=padded, cluster=cluster):
         assert session.header is not None and session.job is not None
         summary.headers.append(session.header)
-        for data in ordered_map(session.job, pull(session, reader.read), workers):
-            session.account(data)
-            summary.chunks += 1
+        for data in decoded(session, pull(session, reader.read), workers, progress.advance if progress else None,
+                            cluster):
             if dst is not None:
                 dst.write(data)
-            if progress:
-                progress.advance(len(data))
             del data
         session.finish()
+        summary.chunks += session.index
         summary.original_bytes += session.length
     summary.compressed_bytes = reader.count
     summary.seconds = time.monotonic() - started
@@ -208,7 +252,11 @@ def scan_container(src: BinaryIO) -> Summary:
     """Read a container's structure without decoding payloads (for ``nczip info`` and ``-l``)."""
     summary = Summary()
     reader = _CountingReader(src)
-    for session in _members(reader, scan=True):
+
+    def padded(count: int) -> None:
+        summary.padding_bytes += count
+
+    for session in _members(reader, scan=True, padding=padded):
         assert session.header is not None
         summary.headers.append(session.header)
         for _, frame in pull(session, reader.read):

@@ -240,15 +240,15 @@ def test_the_truncation_error_ends_the_decompressor(packed: bytes) -> None:
 def test_an_interrupted_decompressor_refuses_to_go_on(packed: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     """A KeyboardInterrupt in the middle of a batch loses that batch: going on would skip chunks,
     so later calls raise (a RuntimeError: the interruption itself is not repeated)."""
-    import nczip.api
+    import nczip.session
 
-    real = nczip.api.ordered_map
+    real = nczip.session.decode_chunk_stream
 
     def interrupted(*args: object, **kwargs: object) -> object:
-        monkeypatch.setattr(nczip.api, "ordered_map", real)
+        monkeypatch.setattr(nczip.session, "decode_chunk_stream", real)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(nczip.api, "ordered_map", interrupted)
+    monkeypatch.setattr(nczip.session, "decode_chunk_stream", interrupted)
     decompressor = Decompressor()
     with pytest.raises(KeyboardInterrupt):
         decompressor.decompress(packed[:len(packed) // 2])

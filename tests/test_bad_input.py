@@ -21,7 +21,8 @@ def packed() -> bytes:
 
 
 def test_every_truncation_is_detected(packed):
-    for cut in range(len(packed)):
+    assert nczip.decompress(b"") == b""  # nothing is not a cut container (gzip and bz2 agree)
+    for cut in range(1, len(packed)):
         with pytest.raises(FormatError):
             nczip.decompress(packed[:cut])
 
@@ -44,8 +45,8 @@ def test_no_single_bit_flip_yields_wrong_output(packed):
     assert harmless <= 0.01 * 8 * len(packed)
 
 
-@pytest.mark.parametrize("data", [b"", b"hello, world\n", random.Random(1).randbytes(4096),
-                                  b"\x1f\x8b\x08\x00" + bytes(40)], ids=["empty", "text", "random", "gzip"])
+@pytest.mark.parametrize("data", [b"hello, world\n", random.Random(1).randbytes(4096),
+                                  b"\x1f\x8b\x08\x00" + bytes(40)], ids=["text", "random", "gzip"])
 def test_foreign_input_is_rejected(data):
     with pytest.raises(FormatError):
         nczip.decompress(data)

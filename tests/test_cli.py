@@ -169,3 +169,17 @@ def test_unknown_model_component_is_a_usage_error(workdir):
     assert done.returncode == 2
     assert b"--with: unknown ensemble component(s): lstm" in done.stderr
     assert b"Traceback" not in done.stderr and not (workdir / "a.txt.ncz").exists()
+
+
+def test_decompress_skips_zero_padding_and_says_so_as_gzip_does(tmp_path, alice):
+    packed = run_nczip("-1", "-c", input=alice[:5000]).stdout
+    (tmp_path / "p.ncz").write_bytes(packed + bytes(1000))
+    done = run_nczip("-d", "p.ncz", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b"nczip: p.ncz: decompression OK, 1000 trailing zero bytes ignored\n"
+    assert (tmp_path / "p").read_bytes() == alice[:5000]
+    assert run_nczip("-d", "-q", "-c", "p.ncz", cwd=tmp_path).stderr == b""
+    garbage = run_nczip("-d", "-c", input=packed + bytes(3) + b"junk")
+    assert garbage.returncode == 1
+    assert garbage.stderr == f"nczip: -: trailing garbage at byte {len(packed) + 3} (neither an nczip container " \
+                             "nor zero padding)\n".encode()

@@ -15,7 +15,7 @@ import random
 import pytest
 
 import nczip
-from nczip import FormatError, NczFile
+from nczip import FormatError, NczFile, TrailingDataError
 
 TEXT = b"".join(b"Line %d: the quick brown fox jumps over the lazy dog.\n" % i for i in range(120))
 CHUNK = 1500  # TEXT is ~6.5 KB: five chunks
@@ -227,8 +227,8 @@ def test_reading_is_incremental():
 
 # -- invalid input -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("data", [b"", b"not nczip at all", b"\x89NC", b"\x1f\x8b\x08\x00" + bytes(40)],
-                         ids=["empty", "foreign", "magic prefix", "gzip"])
+@pytest.mark.parametrize("data", [b"not nczip at all", b"\x89NC", b"\x1f\x8b\x08\x00" + bytes(40)],
+                         ids=["foreign", "magic prefix", "gzip"])
 def test_invalid_input_is_a_format_error_and_an_oserror(data):
     with pytest.raises(FormatError), NczFile(io.BytesIO(data)) as f:
         f.read()
@@ -236,8 +236,14 @@ def test_invalid_input_is_a_format_error_and_an_oserror(data):
         f.read()
 
 
+def test_an_empty_file_reads_as_nothing_as_gzip_and_decompress_have_it():
+    with NczFile(io.BytesIO(b"")) as f:
+        assert f.read() == b""
+    assert nczip.decompress(b"") == b""
+
+
 def test_every_truncation_fails_as_decompress_does(packed):
-    for cut in range(0, len(packed), 7):
+    for cut in range(1, len(packed), 7):
         with pytest.raises(FormatError) as via_file, NczFile(io.BytesIO(packed[:cut])) as f:
             f.read()
         with pytest.raises(FormatError) as via_bytes:
@@ -246,9 +252,25 @@ def test_every_truncation_fails_as_decompress_does(packed):
 
 
 def test_trailing_garbage_is_refused_unlike_lzma(packed):
-    # lzma.LZMAFile ignores trailing data that is not a stream; nczip refuses it everywhere.
-    with pytest.raises(FormatError, match="not in nczip format"), NczFile(io.BytesIO(packed + b"garbage")) as f:
-        f.read()
+    # lzma.LZMAFile ignores trailing data that is not a stream; nczip refuses it everywhere, as
+    # gzip does, naming where it starts (after any zero padding).
+    for tail in (b"garbage", bytes(3) + b"garbage"):
+        offset = len(packed) + len(tail) - len(b"garbage")
+        with pytest.raises(TrailingDataError, match=f"at byte {offset} ") as raised, \
+                NczFile(io.BytesIO(packed + tail)) as f:
+            f.read()
+        assert raised.value.offset == offset
+        with pytest.raises(TrailingDataError, match=f"at byte {offset} "):
+            nczip.decompress(packed + tail)
+
+
+@pytest.mark.parametrize("zeros", [1, 512, 70000])
+def test_zero_padding_is_skipped_as_gzip_does(packed, zeros):
+    data = nczip.decompress(packed)
+    assert nczip.decompress(packed + bytes(zeros)) == data
+    assert nczip.decompress(packed + bytes(zeros) + packed + bytes(zeros)) == data * 2
+    with NczFile(io.BytesIO(packed + bytes(zeros) + packed)) as f:
+        assert f.read() == data * 2
 
 
 def test_data_before_an_error_is_delivered():

@@ -24,7 +24,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nczip"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("cli", ("nczip.cli", "nczip.cliargs", "nczip.files", "nczip.listing", "nczip.outputs", "nczip.__main__")),
     ("api", ("nczip", "nczip.api", "nczip.ncfile", "nczip.facts")),
-    ("engine", ("nczip.options", "nczip.stream", "nczip.session", "nczip.parallel", "nczip.methods")),
+    ("engine", ("nczip.options", "nczip.stream", "nczip.session", "nczip.parallel", "nczip.cluster",
+                "nczip.methods")),
     ("models", ("nczip.config", "nczip.levels", "nczip.predictors", "nczip.backend", "nczip.models",
                 "nczip.llama_build", "nczip.tokens")),
     ("coding", ("nczip.coding",)),

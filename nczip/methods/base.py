@@ -24,11 +24,15 @@ output capped at the frame's length.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Iterator
 
 from ..coding.loop import CodingStats, Progress
 from ..config import CodecConfig
 from ..container import MAX_CHUNK_SIZE
+
+
+#: the most bytes a streaming decoder hands out at once (:meth:`Method.decode_stream`)
+STREAM_SLICE = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,16 @@ class Method:
 
     def decode(self, payload: bytes, length: int, job: ChunkJob) -> bytes:
         """The ``length`` bytes ``payload`` codes (checked against the CRC by the caller);
-        :class:`~nczip.errors.FormatError` for a payload that is not one."""
-        raise NotImplementedError
+        :class:`~nczip.errors.FormatError` for a payload that is not one. A method implements
+        this or :meth:`decode_stream`; each defaults to the other."""
+        return b"".join(self.decode_stream(payload, length, job))
+
+    def decode_stream(self, payload: bytes, length: int, job: ChunkJob) -> Iterator[bytes]:
+        """The same bytes as :meth:`decode`, in pieces as they are decoded: a method whose model
+        decodes front to back (the core, zstd, stored) yields slices of at most
+        :data:`STREAM_SLICE` bytes, so a reader gets the first bytes of a chunk without waiting
+        for the whole of it, and never holds it twice. The default yields the whole chunk."""
+        yield self.decode(payload, length, job)
 
     def within(self, length: int, payload: int) -> bool:
         """Whether a frame of ``payload`` bytes may claim ``length`` original bytes."""

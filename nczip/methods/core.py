@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from ..config import CodecConfig
 from ..container import METHOD_CM
 from ..predictors import cm
@@ -21,6 +23,6 @@ class Core(Method):
         assert job.config.cm is not None
         return cm.encode(data, job.config.cm, job.progress, job.stats)
 
-    def decode(self, payload: bytes, length: int, job: ChunkJob) -> bytes:
+    def decode_stream(self, payload: bytes, length: int, job: ChunkJob) -> Iterator[bytes]:
         assert job.config.cm is not None  # writes(): only configurations with the core have its frames
-        return cm.decode(payload, length, job.config.cm, job.progress)
+        return cm.decode_slices(payload, length, job.config.cm, job.progress, job.index)

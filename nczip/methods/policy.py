@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from ..coding.loop import CodingStats, Progress
 from ..config import CodecConfig
@@ -144,8 +145,23 @@ def check_frame(frame: ChunkFrame, config: CodecConfig, index: int) -> Method:
 def decode_chunk(frame: ChunkFrame, config: CodecConfig, index: int = 0,
                  progress: Progress | None = None, runtime: Runtime | None = None) -> bytes:
     """Decode one frame and verify its checksum; raise :class:`FormatError` if it is corrupt."""
+    return b"".join(decode_chunk_stream(frame, config, index, progress, runtime))
+
+
+def decode_chunk_stream(frame: ChunkFrame, config: CodecConfig, index: int = 0,
+                        progress: Progress | None = None, runtime: Runtime | None = None) -> Iterator[bytes]:
+    """Decode one frame in slices as its method produces them (:meth:`Method.decode_stream`),
+    checking length and CRC32 as they pass: a slice is handed out before the chunk's checksum is
+    known (as :mod:`lzma` and :mod:`gzip` hand out data before their stream's check), and a
+    corrupt chunk raises :class:`FormatError` at the latest after its last slice."""
     method = check_frame(frame, config, index)
-    data = method.decode(frame.payload, frame.original_length, ChunkJob(config, runtime or Runtime(), progress, index))
-    if len(data) != frame.original_length or zlib.crc32(data) != frame.crc32:
+    crc = length = 0
+    for piece in method.decode_stream(frame.payload, frame.original_length,
+                                      ChunkJob(config, runtime or Runtime(), progress, index)):
+        length += len(piece)
+        if length > frame.original_length:
+            raise FormatError(f"corrupt chunk {index} (longer than its frame says)")
+        crc = zlib.crc32(piece, crc)
+        yield piece
+    if length != frame.original_length or crc != frame.crc32:
         raise FormatError(f"corrupt chunk {index} (checksum mismatch)")
-    return data

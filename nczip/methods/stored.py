@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from ..config import CodecConfig
 from ..container import METHOD_STORED
-from .base import Bound, ChunkJob, Method
+from .base import STREAM_SLICE, Bound, ChunkJob, Method
 
 
 class Stored(Method):
@@ -18,5 +20,7 @@ class Stored(Method):
     def encode(self, data: bytes, job: ChunkJob) -> bytes | None:
         return data
 
-    def decode(self, payload: bytes, length: int, job: ChunkJob) -> bytes:
-        return payload
+    def decode_stream(self, payload: bytes, length: int, job: ChunkJob) -> Iterator[bytes]:
+        view = memoryview(payload)
+        for start in range(0, len(payload), STREAM_SLICE):
+            yield bytes(view[start:start + STREAM_SLICE])

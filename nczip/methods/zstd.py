@@ -3,12 +3,14 @@ configuration codes smaller, and the cheap first test of every chunk (nczip.meth
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import zstandard
 
 from ..config import CodecConfig
 from ..container import METHOD_ZSTD
 from ..errors import FormatError
-from .base import ChunkJob, Method
+from .base import STREAM_SLICE, ChunkJob, Method
 
 
 def compress(data: bytes, level: int) -> bytes:
@@ -26,8 +28,16 @@ class Zstd(Method):
     def encode(self, data: bytes, job: ChunkJob) -> bytes | None:
         return compress(data, job.config.zstd_level)
 
-    def decode(self, payload: bytes, length: int, job: ChunkJob) -> bytes:
+    def decode_stream(self, payload: bytes, length: int, job: ChunkJob) -> Iterator[bytes]:
+        """Slices as zstd produces them, never more than ``length`` bytes in all (a payload
+        claiming more is corrupt: the CRC check after the last slice says so)."""
+        left = length
         try:
-            return zstandard.ZstdDecompressor().decompress(payload, max_output_size=length)
+            for block in zstandard.ZstdDecompressor().read_to_iter(payload, read_size=len(payload) or 1,
+                                                                    write_size=STREAM_SLICE):
+                if len(block) > left:
+                    raise FormatError(f"corrupt chunk {job.index} (zstd data longer than its frame says)")
+                left -= len(block)
+                yield block
         except zstandard.ZstdError:
             raise FormatError(f"corrupt chunk {job.index} (zstd data invalid)") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 from .. import kernels
 from ..coding.stats import CodingStats
@@ -138,16 +138,25 @@ def encode(data: bytes, spec: CmSpec, progress: Callable[[int], None] | None = N
 
 def decode(payload: bytes, length: int, spec: CmSpec, progress: Callable[[int], None] | None = None) -> bytes:
     """The ``length`` bytes ``payload`` codes; :class:`FormatError` if it ends too early."""
+    return b"".join(decode_slices(payload, length, spec, progress))
+
+
+def decode_slices(payload: bytes, length: int, spec: CmSpec, progress: Callable[[int], None] | None = None,
+                  index: int = 0) -> Iterator[bytes]:
+    """The bytes ``payload`` codes, one slice at a time as the model decodes them (the model and
+    the chunk's history, which its match model reads, live until the last slice); ``index``
+    names the chunk in errors."""
     lib = kernels.lib()
     out = ctypes.create_string_buffer(max(1, length))
+    base = ctypes.addressof(out)
     with Model(spec, length) as model:
         for start in range(0, length, _SLICE):
             end = min(length, start + _SLICE)
             if lib.cm_decode(model, payload, len(payload), out, start, end) != 0:
-                raise FormatError("corrupt chunk (its coded data ends before its bytes do)")
+                raise FormatError(f"corrupt chunk {index} (its coded data ends before its bytes do)")
             if progress is not None:
                 progress(end)
-    return out.raw[:length]
+            yield ctypes.string_at(base + start, end - start)
 
 
 class ByteModel(Protocol):

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import kernels
 from ..errors import NczError
-from ..llama_build import baseline_message, enabled_features, missing_baseline
+from ..llama_build import baseline_message, enabled_features, llm_missing, missing_baseline
 from .schema import Declared, arithmetic, flag, integer
 
 LLM = "llm/2"  # llm/1 took the log-softmax with numpy
@@ -71,7 +71,7 @@ def _import_llama():
     try:
         import llama_cpp
     except ImportError:
-        raise NczError("nczip's token levels need llama-cpp-python (run scripts/setup.sh)") from None
+        raise NczError(llm_missing() or "llama-cpp-python failed to import") from None
     return llama_cpp
 
 
