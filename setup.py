@@ -19,7 +19,8 @@ setup(
     ext_modules=[
         Extension(
             "nczip._kernels",
-            sources=["nczip/kernels/ssm.c", "nczip/kernels/dense.c", "nczip/kernels/cm.c"],
+            sources=["nczip/kernels/ssm.c", "nczip/kernels/dense.c", "nczip/kernels/cm.c",
+                     "nczip/kernels/transforms.c"],
             # every header (cm.h, dense.h, ssm.h: the interfaces; nc_math.h): a change rebuilds
             depends=[*map(str, sorted(Path("nczip/kernels").glob("*.h"))), "nczip/kernels/cflags.txt"],
             extra_compile_args=CFLAGS,

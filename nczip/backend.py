@@ -26,12 +26,20 @@ from .llama_build import LLM_SETUP
 
 
 @lru_cache(maxsize=1)
-def llama_part() -> str:
-    """This machine's llama.cpp build, as recorded: ``llama.cpp 0.3.36 SSE3 SSSE3 AVX ...``."""
-    from .predictors.llm import build_features
+def llama_part(device: str = "cpu") -> str:
+    """This machine's llama.cpp build, as recorded: ``llama.cpp 0.3.36 SSE3 SSSE3 AVX ...``; on a
+    GPU, then ``cuda sm_90`` (the device and its compute capability: the same build's logits
+    differ between a CPU and a GPU, and between GPU generations)."""
+    from .predictors.llm import build_features, compute_capability
 
     version, features = build_features()
-    return " ".join(["llama.cpp", version, *features])
+    on = ["cuda", compute_capability()] if device == "cuda" else []
+    return " ".join(["llama.cpp", version, *features, *on])
+
+
+def recorded_device(recorded: str) -> str:
+    """The device a file's backend identity says its LLM ran on."""
+    return "cuda" if " cuda sm_" in _parts(recorded).get("llama.cpp", "") else "cpu"
 
 
 def kernels_part() -> str:
@@ -40,11 +48,12 @@ def kernels_part() -> str:
     return f"kernels {VERSION} {architecture()}"
 
 
-def identity(config: CodecConfig) -> str:
-    """The backend a file coded with ``config`` on this machine depends on ("" for none)."""
+def identity(config: CodecConfig, device: str = "cpu") -> str:
+    """The backend a file coded with ``config`` on this machine (its LLM on ``device``) depends
+    on ("" for none)."""
     parts = []
     if config.uses_llm:
-        parts.append(llama_part())
+        parts.append(llama_part(device))
     if config.token_level:
         parts.append(kernels_part())
     return "; ".join(parts)
@@ -75,7 +84,7 @@ def refusal(recorded: str, config: CodecConfig) -> str | None:
         need = have.get("llama.cpp")
         if need is None:
             return f"its header records no llama.cpp build ([{recorded[:80]}])"
-        here = llama_part()
+        here = llama_part(recorded_device(recorded))
         if need != here:
             return (f"it was made with {need} and this machine has {here}, whose logits differ"
                     f" ({LLM_SETUP} installs nczip's pinned build)")

@@ -53,16 +53,20 @@ def main() -> None:
               help="Expert: at levels 4-9, the most lanes (LLM sequences coded in lockstep) per chunk.")
 @click.option("--tiling", type=click.Choice([t.value for t in Tiling]),
               help="Expert: tiling of the phrase hierarchy (switches the phrase predictor on).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", envvar="NCZIP_DEVICE",
+              show_default=True, help="Levels 4-9: where the LLM runs (cuda: the GPU build; a file decodes only"
+                                      " on the device it was made on).")
 @click.option("--stats-json", type=click.Path(dir_okay=False), hidden=True,
               help="Write the run's figures as JSON to this file (for the bench; the last input's).")
 def compress(files: tuple[str, ...], recursive: bool, level: int, chunk_size: int | None, components: str | None,
-             lanes: int | None, tiling: str | None, stats_json: str | None, **kw: Any) -> None:
+             lanes: int | None, tiling: str | None, device: str, stats_json: str | None, **kw: Any) -> None:
     """Compress FILES (or stdin) to FILE.ncz."""
     chosen = components_option(components)
     try:  # resolved once, by the library, for every file
         options = encode_options(level=level, threads=kw["threads"], chunk_size=chunk_size, model=kw["model_path"],
                                  lanes=lanes, components=None if chosen is None else [Component(c) for c in chosen],
-                                 tiling=None if tiling is None else Tiling(tiling), cluster=kw["cluster"])
+                                 tiling=None if tiling is None else Tiling(tiling), cluster=kw["cluster"],
+                                 device=device)
     except ValueError as exc:  # e.g. more lanes than the level's window allows
         raise click.UsageError(str(exc)) from None
 

@@ -90,3 +90,25 @@ def llm_missing() -> str | None:
     if importlib.util.find_spec("llama_cpp") is not None:
         return None
     return f"levels 4-9 need nczip's LLM extra, which is not installed (run: {LLM_SETUP}, in nczip's source tree)"
+
+
+#: where the LLM runs (``--device``): the best there is, the CPU, or the GPU build's CUDA device
+DEVICES = ("auto", "cpu", "cuda")
+
+#: CUDA architectures the GPU build compiles for by default (compute capability x 10): Ampere
+#: (A100 80, RTX 30 86), Ada (89) and Hopper (H100/H200 90). One architecture per build keeps
+#: the compile short; logits are only compared between machines with the same build.
+CUDA_ARCHITECTURES = "80;86;89;90"
+
+
+def cuda_cmake_args(architectures: str = CUDA_ARCHITECTURES) -> tuple[str, ...]:
+    """The GPU build: the pinned CPU flags (the CPU still runs what is not offloaded), with ggml's
+    CUDA backend on for ``architectures``, and nvcc told not to contract a*b+c either."""
+    args = [arg for arg in CMAKE_ARGS if arg != "-DGGML_CUDA=OFF"]
+    return tuple(args + ["-DGGML_CUDA=ON", f"-DCMAKE_CUDA_ARCHITECTURES={architectures}",
+                         "-DCMAKE_CUDA_FLAGS=--fmad=false"])
+
+
+def is_cuda_build(info: str) -> bool:
+    """Whether a ``llama_print_system_info()`` string is a CUDA build's."""
+    return "CUDA" in info

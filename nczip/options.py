@@ -17,6 +17,7 @@ from .config import parse as parse_config
 from .container import MAX_CHUNK_SIZE
 from .errors import FormatError
 from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL, level_config
+from .llama_build import DEVICES
 
 
 class Component(enum.StrEnum):
@@ -62,6 +63,7 @@ class EncodeOptions:
     raw_config: dict[str, Any] = field(repr=False)
     config: CodecConfig = field(repr=False)
     cluster: str | None = None  # a Ray address: chunks are coded there (nczip.cluster)
+    device: str = "auto"  # where the LLM runs: auto, cpu or cuda (levels 4-9)
 
 
 def int_option(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -86,7 +88,7 @@ def model_path_option(model: PathArg | None) -> str | None:
 def encode_options(*, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
                    model: PathArg | None = None, lanes: int | None = None,
                    components: Iterable[Component] | None = None, tiling: Tiling | None = None,
-                   cluster: str | None = None) -> EncodeOptions:
+                   cluster: str | None = None, device: str = "auto") -> EncodeOptions:
     """Check every compression option where the caller wrote it (the codec would fail later, or
     not at all for an option the level ignores) and build the configuration once to refuse
     combinations the format cannot hold (e.g. more lanes than the level's window allows)."""
@@ -116,5 +118,7 @@ def encode_options(*, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: 
         raise ValueError(str(exc)) from None
     if cluster is not None and not isinstance(cluster, str):
         raise TypeError(f"cluster must be a Ray address (str), not {type(cluster).__name__}")
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
     return EncodeOptions(level, threads, chunk_size or default_chunk, model_path_option(model), lanes, names,
-                         tiling_name, raw_config, config, cluster or None)
+                         tiling_name, raw_config, config, cluster or None, device)

@@ -81,13 +81,14 @@ def decoded(session: "DecodeSession", frames: Iterable[tuple[int, ChunkFrame]], 
 def runtime_for(model_identity: dict, workers: int, model_path: str | None, on_cluster: bool = False) -> Runtime:
     """The model a container names, resolved here (refusing a missing or different one); the
     LLM's threads: this machine's CPUs shared by ``workers``, or one on a cluster, where each
-    worker reserves one CPU."""
+    worker reserves one CPU; its device: the one the identity's backend records."""
     if not model_identity:
         return Runtime()
     from .predictors.llm import threads_per_worker
 
     model = for_identity(model_identity, model_path)
-    return Runtime(model.path, 1 if on_cluster else threads_per_worker(workers))
+    device = backend.recorded_device(str(model_identity.get("backend", "")))
+    return Runtime(model.path, 1 if on_cluster else threads_per_worker(workers), device)
 
 
 class _Feed:

@@ -121,7 +121,12 @@ def plan_encoding(options: EncodeOptions, progress: Callable[[int], None] | None
         raise NczError(missing)
     if options.config.token_level:  # the context-mixing levels need no model file: the header names none
         model = from_path(options.model_path) if options.model_path else default_model()
-        identity = {**model.identity(), "backend": backend.identity(options.config)}
+        device = "cpu"
+        if options.config.uses_llm:
+            from .predictors.llm import resolve_device
+
+            device = resolve_device(options.device)
+        identity = {**model.identity(), "backend": backend.identity(options.config, device)}
     header = Header(level=options.level, chunk_size=options.chunk_size, config=options.raw_config, model=identity)
     workers = resolve_workers(options.threads)
     runtime = runtime_for(identity, workers, options.model_path, bool(options.cluster))

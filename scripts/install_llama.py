@@ -19,6 +19,8 @@ llama-cpp-python whose features (``llama_print_system_info``) are not the pinned
 
 Usage: python3 scripts/install_llama.py            # build if needed, install, verify
        python3 scripts/install_llama.py --check    # exit 1 unless the pinned build is installed
+       python3 scripts/install_llama.py --cuda [ARCHS]  # the GPU build (ARCHS e.g. "90"; default
+                                                   # nczip.llama_build.CUDA_ARCHITECTURES), not in CI
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ import hashlib
 import importlib.util
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -49,9 +53,9 @@ def _compiler() -> str:
         return "?"
 
 
-def wheel_dir() -> Path:
+def wheel_dir(args: tuple[str, ...] = pin.CMAKE_ARGS, extra: str = "") -> Path:
     """Where the pinned wheel lives: named after everything that shapes the binary."""
-    key = hashlib.sha256("\n".join([VERSION, platform.machine(), _compiler(), *pin.CMAKE_ARGS]).encode())
+    key = hashlib.sha256("\n".join([VERSION, platform.machine(), _compiler(), *args, extra]).encode())
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "nczip" / f"llama-cpp-python-{VERSION}-{key.hexdigest()[:16]}"
 
@@ -76,14 +80,14 @@ def _pip(*args: str, env: dict[str, str] | None = None) -> None:
         raise SystemExit(f"install_llama: pip {args[0]} failed (see above)")
 
 
-def build(target: Path) -> Path:
+def build(target: Path, args: tuple[str, ...] = pin.CMAKE_ARGS, env_extra: dict[str, str] | None = None,
+          what: str = "pinned x86-64-v3 build, ~4 min") -> Path:
     """Compile the pinned wheel into ``target`` (about 4 minutes on 2 cores)."""
     target.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("CFLAGS", "CXXFLAGS", "CPPFLAGS")}
-    env.update(CMAKE_ARGS=" ".join(pin.CMAKE_ARGS), FORCE_CMAKE="1",
-               CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
-    print(f"install_llama: compiling llama-cpp-python {VERSION} (pinned x86-64-v3 build, ~4 min)",
-          file=sys.stderr)
+    env.update(CMAKE_ARGS=" ".join(args), FORCE_CMAKE="1", CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
+    env.update(env_extra or {})
+    print(f"install_llama: compiling llama-cpp-python {VERSION} ({what})", file=sys.stderr)
     _pip("wheel", "--quiet", "--no-deps", "--no-cache-dir", "--no-binary", "llama-cpp-python",
          f"llama-cpp-python=={VERSION}", "-w", str(target), env=env)
     wheels = sorted(target.glob(f"llama_cpp_python-{VERSION}-*.whl"))
@@ -108,7 +112,52 @@ def _libraries_installed() -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(lib.glob("*.so*")) if p.is_file()}
 
 
+def cuda_toolkit() -> dict[str, str]:
+    """The CUDA compiler for the GPU build: ``CUDACXX`` if set, else ``nvcc`` on the PATH or in
+    /usr/local/cuda, else NVIDIA's toolkit packages from PyPI (nvcc, runtime, cuBLAS for CUDA 12),
+    installed here. The environment CMake needs to find it."""
+    found = os.environ.get("CUDACXX") or shutil.which("nvcc")
+    if not found and Path("/usr/local/cuda/bin/nvcc").is_file():
+        found = "/usr/local/cuda/bin/nvcc"
+    if not found:
+        print("install_llama: no CUDA toolkit found; installing NVIDIA's from PyPI (CUDA 12)", file=sys.stderr)
+        _pip("install", "--quiet", "nvidia-cuda-nvcc-cu12", "nvidia-cuda-runtime-cu12", "nvidia-cublas-cu12",
+             "nvidia-cuda-cccl-cu12")
+        import nvidia  # the packages' namespace: nvidia/cuda_nvcc/bin/nvcc, nvidia/cuda_runtime/...
+
+        root = Path(list(nvidia.__path__)[0])
+        found = str(root / "cuda_nvcc" / "bin" / "nvcc")
+        if not Path(found).is_file():
+            raise SystemExit("install_llama: the PyPI CUDA toolkit has no nvcc at " + found)
+    nvcc = Path(found).resolve()
+    return {"CUDACXX": str(nvcc), "CUDAToolkit_ROOT": str(nvcc.parent.parent)}
+
+
+def main_cuda(architectures: str) -> int:
+    """``--cuda [ARCHS]``: build (or reuse) and install the GPU wheel (not part of CI)."""
+    toolkit = cuda_toolkit()
+    args = pin.cuda_cmake_args(architectures)
+    version = subprocess.run([toolkit["CUDACXX"], "--version"], capture_output=True, text=True).stdout.strip()
+    target = wheel_dir(args, version.splitlines()[-1] if version else "")
+    wheels = sorted(target.glob(f"llama_cpp_python-{VERSION}-*.whl"))
+    started = time.monotonic()
+    wheel = wheels[0] if wheels else build(target, args, toolkit, f"CUDA build for sm {architectures}")
+    if not wheels:
+        print(f"install_llama: the CUDA build took {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if _libraries_installed() != _libraries_in(wheel):
+        _pip("install", "--quiet", "--no-deps", "--force-reinstall", str(wheel))
+    probe = "import llama_cpp, sys; sys.stdout.write(llama_cpp.llama_print_system_info().decode())"
+    info = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout
+    if not pin.is_cuda_build(info):
+        print(f"install_llama: the installed build is not a CUDA build: {info}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if "--cuda" in argv:
+        rest = argv[argv.index("--cuda") + 1:]
+        return main_cuda(rest[0] if rest and not rest[0].startswith("-") else pin.CUDA_ARCHITECTURES)
     missing = pin.missing_baseline()
     if missing:
         print(f"install_llama: {pin.baseline_message(missing)}", file=sys.stderr)

@@ -21,7 +21,7 @@ from nczip.config import CM_CONTEXTS, CmSpec
 
 SOURCE = Path(kernels.__file__).resolve().parent
 #: each kernel file and the header that declares its interface
-UNITS = {"cm.c": "cm.h", "dense.c": "dense.h", "ssm.c": "ssm.h"}
+UNITS = {"cm.c": "cm.h", "dense.c": "dense.h", "ssm.c": "ssm.h", "transforms.c": "transforms.h"}
 
 _CTYPES_KIND = {ctypes.c_void_p: "pointer", ctypes.c_int64: "int64", ctypes.c_int: "int", ctypes.c_double: "double",
                 None: "void"}

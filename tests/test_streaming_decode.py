@@ -114,7 +114,7 @@ def _square(x: int) -> int:
     return x * x
 
 
-def test_ordered_stream_runs_the_first_item_here_while_the_workers_take_the_rest() -> None:
+def test_ordered_stream_makes_this_process_one_of_the_workers_from_the_first_item_on() -> None:
     here: list[int] = []
 
     def local(x: int):
@@ -123,7 +123,10 @@ def test_ordered_stream_runs_the_first_item_here_while_the_workers_take_the_rest
         yield x
 
     groups = [list(g) for g in parallel.ordered_stream(_square, local, range(7), 2)]
-    assert groups == [[0, 0]] + [[x * x] for x in range(1, 7)] and here == [0]
+    assert groups == [[-x, x] if x % 2 == 0 else [x * x] for x in range(7)] and here == [0, 2, 4, 6]
+    here.clear()
+    groups = [list(g) for g in parallel.ordered_stream(_square, local, range(7), 3)]
+    assert groups == [[-x, x] if x % 3 == 0 else [x * x] for x in range(7)] and here == [0, 3, 6]
     assert [list(g) for g in parallel.ordered_stream(_square, local, [3, 4], 1)] == [[-3, 3], [-4, 4]]
     assert [list(g) for g in parallel.ordered_stream(_square, None, [3, 4], 2)] == [[9], [16]]
 

@@ -65,6 +65,9 @@ _SIGNATURES = {
     "cm_ideal_bits": (_D, [_P]),
     "cm_set_output": (None, [_P, _P, _L]),
     "cm_set_input": (None, [_P, _P, _L]),
+    "nc_x86_count": (_L, [_P, _L]),
+    "nc_x86_forward": (None, [_P, _L]),
+    "nc_x86_inverse": (None, [_P, _L]),
 }
 
 

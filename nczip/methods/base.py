@@ -58,6 +58,7 @@ class Runtime:
 
     model_path: str | None = None
     threads: int = 1
+    device: str = "cpu"  # where the LLM runs: cpu or cuda (nczip.predictors.llm.resolve_device)
 
 
 @dataclass

@@ -63,7 +63,8 @@ class TokenCoder:
         self.runtime = runtime
         self.uses_llm = config.uses_llm
         started = time.monotonic()
-        self.model = LlamaModel.load(runtime.model_path, vocab_only=not self.uses_llm)
+        self.model = LlamaModel.load(runtime.model_path, vocab_only=not self.uses_llm,
+                                     device=runtime.device if self.uses_llm else "cpu")
         self.load_seconds = time.monotonic() - started
         self.pieces = self.model.pieces()
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import kernels
 from ..errors import NczError
-from ..llama_build import baseline_message, enabled_features, llm_missing, missing_baseline
+from ..llama_build import DEVICES, baseline_message, enabled_features, is_cuda_build, llm_missing, missing_baseline
 from .schema import Declared, arithmetic, flag, integer
 
 LLM = "llm/2"  # llm/1 took the log-softmax with numpy
@@ -87,16 +87,50 @@ def build_features() -> tuple[str, list[str]]:
     return llama.__version__, enabled_features(llama.llama_print_system_info().decode("utf-8", "replace"))
 
 
+#: more layers than any model has: llama.cpp offloads them all
+_ALL_LAYERS = 999
+
+
+def resolve_device(requested: str) -> str:
+    """``cpu`` or ``cuda`` for a requested ``auto``/``cpu``/``cuda`` (``--device``): ``cuda`` needs
+    llama-cpp-python's GPU build (``scripts/install_llama.py --cuda``) and a GPU it can offload
+    to; ``auto`` is ``cuda`` where both are there. A file records the device (its logits differ
+    between a GPU and a CPU) and decodes only on the same one (:mod:`nczip.backend`)."""
+    if requested not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {requested!r}")
+    if requested == "cpu":
+        return "cpu"
+    llama = _import_llama()
+    gpu = is_cuda_build(llama.llama_print_system_info().decode("utf-8", "replace")) and bool(
+        llama.llama_supports_gpu_offload())
+    if requested == "cuda" and not gpu:
+        raise NczError("--device cuda needs llama-cpp-python's CUDA build and a GPU"
+                       " (python3 scripts/install_llama.py --cuda builds it)")
+    return "cuda" if gpu else "cpu"
+
+
+def compute_capability() -> str:
+    """The first GPU's compute capability as ``sm_90`` (from nvidia-smi), for the backend identity."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=compute_cap", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        out = []
+    return "sm_" + out[0].replace(".", "") if out else "sm_unknown"
+
+
 class LlamaModel:
     """A loaded GGUF model (weights shared by every chunk coded in this process)."""
 
-    def __init__(self, path: str, vocab_only: bool = False) -> None:
+    def __init__(self, path: str, vocab_only: bool = False, device: str = "cpu") -> None:
         llama = _import_llama()
         self.llama = llama
         llama.llama_log_set(_silent_log, None)
         llama.llama_backend_init()
         params = llama.llama_model_default_params()
-        params.n_gpu_layers = 0
+        params.n_gpu_layers = _ALL_LAYERS if device == "cuda" else 0
         params.vocab_only = vocab_only
         self.handle = llama.llama_model_load_from_file(path.encode(), params)
         if not self.handle:
@@ -107,13 +141,14 @@ class LlamaModel:
         self._pieces: list[bytes] | None = None
 
     @classmethod
-    def load(cls, path: str, vocab_only: bool = False) -> "LlamaModel":
+    def load(cls, path: str, vocab_only: bool = False, device: str = "cpu") -> "LlamaModel":
         """One instance per file per process: loading costs ~0.1-1 s and ~200 MB (the weights;
-        ``vocab_only`` loads only the tokenizer, for the levels that need no LLM)."""
+        ``vocab_only`` loads only the tokenizer, for the levels that need no LLM). ``device``:
+        ``cuda`` offloads every layer to the GPU (:func:`resolve_device`)."""
         with _LOCK:
-            model = _MODELS.get((path, vocab_only))
+            model = _MODELS.get((path, vocab_only, device))
             if model is None:
-                model = _MODELS[(path, vocab_only)] = cls(path, vocab_only)
+                model = _MODELS[(path, vocab_only, device)] = cls(path, vocab_only, device)
             return model
 
     def pieces(self) -> list[bytes]:
