@@ -41,7 +41,9 @@ _FAST_LEVELS: dict[int, tuple[int, int, dict[str, Any] | None]] = {
 # Fast levels since the context-mixing core (nczip/kernels/cm.c, docs/cm.md): the core's
 # configuration and the chunk size. Memory is the tables (2^table_bits x 16 B + 2^match_bits x 4 B)
 # plus the chunk, per worker, whatever the input. Measured in docs/cm.md.
-_CM_ALL = list(names.CM_CONTEXTS)
+# Level 3's contexts: every one the core had when it was tuned (the record contexts, appended
+# since, are method 8's, added per chunk with a record length: nczip/methods/records.py).
+_CM_ALL = [c for c in names.CM_CONTEXTS if c not in ("record1", "record2")]
 # zstd's level beside the core: only noise goes to zstd there, and level 19 would take longer than
 # the core itself on text (nczip/methods/policy.py).
 CM_ZSTD_LEVEL = 3

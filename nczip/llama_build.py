@@ -103,9 +103,12 @@ CUDA_ARCHITECTURES = "80;86;89;90"
 
 def cuda_cmake_args(architectures: str = CUDA_ARCHITECTURES) -> tuple[str, ...]:
     """The GPU build: the pinned CPU flags (the CPU still runs what is not offloaded), with ggml's
-    CUDA backend on for ``architectures``, and nvcc told not to contract a*b+c either."""
+    CUDA backend on for ``architectures``, nvcc told not to contract a*b+c either, and without
+    ggml's virtual-memory pool (``GGML_CUDA_NO_VMM``), which is what links the driver library
+    (libcuda) at build time: so the same build compiles on a machine with no GPU driver (measured:
+    the CUDA 13 compiler image here has none) as on the GPU machine."""
     args = [arg for arg in CMAKE_ARGS if arg != "-DGGML_CUDA=OFF"]
-    return tuple(args + ["-DGGML_CUDA=ON", f"-DCMAKE_CUDA_ARCHITECTURES={architectures}",
+    return tuple(args + ["-DGGML_CUDA=ON", "-DGGML_CUDA_NO_VMM=ON", f"-DCMAKE_CUDA_ARCHITECTURES={architectures}",
                          "-DCMAKE_CUDA_FLAGS=--fmad=false"])
 
 

@@ -21,6 +21,7 @@ Usage: python3 scripts/install_llama.py            # build if needed, install, v
        python3 scripts/install_llama.py --check    # exit 1 unless the pinned build is installed
        python3 scripts/install_llama.py --cuda [ARCHS]  # the GPU build (ARCHS e.g. "90"; default
                                                    # nczip.llama_build.CUDA_ARCHITECTURES), not in CI
+       python3 scripts/install_llama.py --cuda 90 --build-only   # compile it, install nothing
 """
 
 from __future__ import annotations
@@ -133,17 +134,50 @@ def cuda_toolkit() -> dict[str, str]:
     return {"CUDACXX": str(nvcc), "CUDAToolkit_ROOT": str(nvcc.parent.parent)}
 
 
-def main_cuda(architectures: str) -> int:
-    """``--cuda [ARCHS]``: build (or reuse) and install the GPU wheel (not part of CI)."""
+def cublas_args(toolkit: dict[str, str], major: str) -> tuple[list[str], dict[str, str]]:
+    """ggml's CUDA backend links cuBLAS, which some toolkits (the CUDA 13 compiler image seen
+    here) do not ship: then NVIDIA's cuBLAS wheel for the compiler's major version is installed
+    into ~/.cache/nczip and named to CMake (libraries, headers, and a run path to find them)."""
+    root = Path(toolkit["CUDAToolkit_ROOT"])
+    if any((root / d / "cublas_v2.h").is_file() for d in ("include", "targets/x86_64-linux/include")):
+        return [], {}
+    package = "nvidia-cublas" if int(major) >= 13 else f"nvidia-cublas-cu{major}"
+    target = wheel_dir((), package).with_name(f"cublas-{major}")
+    found = sorted(target.glob("nvidia/*/lib/libcublas.so.*")) + sorted(target.glob("nvidia/cublas/lib/libcublas.so.*"))
+    if not found:
+        print(f"install_llama: the CUDA toolkit has no cuBLAS; installing {package} into {target}", file=sys.stderr)
+        _pip("install", "--quiet", "--no-deps", "--target", str(target), f"{package}=={major}.*")
+        found = sorted(target.glob("nvidia/*/lib/libcublas.so.*")) + sorted(target.glob("nvidia/cublas/lib/libcublas.so.*"))
+    if not found:
+        raise SystemExit(f"install_llama: {package} left no libcublas in {target}")
+    lib = found[0].parent
+    include = lib.parent / "include"
+    lt = sorted(lib.glob("libcublasLt.so.*"))
+    args = [f"-DCUDA_cublas_LIBRARY={found[0]}", f"-DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath,{lib}"]
+    if lt:
+        args.append(f"-DCUDA_cublasLt_LIBRARY={lt[0]}")
+    return args, {"CPATH": str(include)}
+
+
+def main_cuda(architectures: str, install: bool = True) -> int:
+    """``--cuda [ARCHS]``: build (or reuse) and install the GPU wheel (not part of CI);
+    ``--build-only``: build it and say where, installing nothing (to check that it compiles on
+    a machine without a GPU, whose CPU build stays installed)."""
     toolkit = cuda_toolkit()
-    args = pin.cuda_cmake_args(architectures)
     version = subprocess.run([toolkit["CUDACXX"], "--version"], capture_output=True, text=True).stdout.strip()
+    major = (version.split("release ")[1].split(".")[0]) if "release " in version else "12"
+    extra, env = cublas_args(toolkit, major)
+    args = pin.cuda_cmake_args(architectures) + tuple(extra)
+    toolkit = {**toolkit, **env}
     target = wheel_dir(args, version.splitlines()[-1] if version else "")
     wheels = sorted(target.glob(f"llama_cpp_python-{VERSION}-*.whl"))
     started = time.monotonic()
     wheel = wheels[0] if wheels else build(target, args, toolkit, f"CUDA build for sm {architectures}")
     if not wheels:
         print(f"install_llama: the CUDA build took {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if not install:
+        print(f"install_llama: built {wheel}", file=sys.stderr)
+        return 0
     if _libraries_installed() != _libraries_in(wheel):
         _pip("install", "--quiet", "--no-deps", "--force-reinstall", str(wheel))
     probe = "import llama_cpp, sys; sys.stdout.write(llama_cpp.llama_print_system_info().decode())"
@@ -157,7 +191,8 @@ def main_cuda(architectures: str) -> int:
 def main(argv: list[str]) -> int:
     if "--cuda" in argv:
         rest = argv[argv.index("--cuda") + 1:]
-        return main_cuda(rest[0] if rest and not rest[0].startswith("-") else pin.CUDA_ARCHITECTURES)
+        return main_cuda(rest[0] if rest and not rest[0].startswith("-") else pin.CUDA_ARCHITECTURES,
+                         install="--build-only" not in argv)
     missing = pin.missing_baseline()
     if missing:
         print(f"install_llama: {pin.baseline_message(missing)}", file=sys.stderr)

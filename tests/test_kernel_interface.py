@@ -156,5 +156,5 @@ def test_the_core_s_parameters_are_the_schema_s_fields() -> None:
     assert members[-1] == "P_COUNT"
     names = [m.removeprefix("P_").lower() for m in members[:-1]]
     fields = {f.name for f in dataclasses.fields(CmSpec)} - {"name"}
-    # every CmSpec field is a parameter, and the one more is the caller's (cm_code_byte's) choice
-    assert set(names) == fields | {"external"}, names
+    # every CmSpec field is a parameter, and the two more are the caller's (cm_code_byte's, method 8's) choice
+    assert set(names) == fields | {"external", "record"}, names  # record: method 8's, per chunk

@@ -40,7 +40,8 @@ def test_vectors_exist_for_every_method():
     names = {v.stem for v in VECTORS}
     assert len(VECTORS) >= 20
     for needed in ("v1-k2-level1", "v1-k2-level2", "v1-k2-level3", "v1-k2-level4", "v1-k2-level4-skip",
-                   "v1-k2-level4-fibonacci", "v1-k2-level1-quantizer1", "v1-dict1-level1", "v1-cm-x86-level3"):
+                   "v1-k2-level4-fibonacci", "v1-k2-level1-quantizer1", "v1-dict1-level1", "v1-cm-x86-level3",
+                   "v1-cm-record-level1"):
         assert needed in names
 
 

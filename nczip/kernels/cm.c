@@ -180,6 +180,7 @@ struct Cm {
     int64_t in_len, in_pos;
     /* external model: prefix sums of its next-byte weights (set per byte by cm_code_byte) */
     int external;
+    int64_t record; /* P_RECORD */
     int64_t ext_cum[257];
     MapCell ext_map[4096 / 64 * 8];
     int ext_idx;
@@ -230,12 +231,14 @@ Cm *cm_new(const int32_t *params) {
     if (params[P_LR] < 1 || params[P_LR] > 64) return NULL;
     if (params[P_LIMIT] < 1 || params[P_LIMIT] > 1023) return NULL;
     if (params[P_EXTERNAL] < 0 || params[P_EXTERNAL] > 1) return NULL;
+    if (params[P_RECORD] < 0 || params[P_RECORD] > (1 << 16)) return NULL;
     Cm *m = calloc(1, sizeof(Cm));
     if (!m) return NULL;
     memcpy(m->params, params, sizeof m->params);
     for (int k = 0; k < MAX_CTX; k++)
         if (params[P_CONTEXTS] & CTX_BIT(k)) m->ctx_kind[m->nctx++] = k;
     m->external = params[P_EXTERNAL];
+    m->record = params[P_RECORD];
     m->ninputs = m->nctx * INPUTS_PER_CTX + 1 + (params[P_MATCH_BITS] ? 2 : 0) + (m->external ? 2 : 0);
     m->table_mask = (1U << params[P_TABLE_BITS]) - 1;
     /* 64-byte aligned, so a slot's three probe positions (i, i^1, i^2) share one cache line */
@@ -329,6 +332,18 @@ static uint32_t context_hash(const Cm *m, enum cm_context kind) {
     }
     case CTX_SPARSE3: return combine(k, c4 & 0x00FFFF00U);
     case CTX_WORD3: return combine(combine(combine(k, m->word), m->word1), m->word2);
+    case CTX_RECORD1: {
+        int64_t r = m->record, p = m->pos;
+        if (r < 2 || p < r) return combine(k, c4 & 0xFF);
+        int64_t col = p % r;
+        return combine(combine(k, (uint32_t)(col < 0xFFFF ? col : 0xFFFF)), m->hist[p - r]);
+    }
+    case CTX_RECORD2: {
+        int64_t r = m->record, p = m->pos;
+        if (r < 2 || p < r + 1) return combine(k, c4 & 0xFFFF);
+        uint32_t near = (uint32_t)m->hist[p - r] | (uint32_t)m->hist[p - r - 1] << 8 | (uint32_t)m->hist[p - r + 1] << 16;
+        return combine(combine(k, near), c4 & 0xFF);
+    }
     default: return k;
     }
 }

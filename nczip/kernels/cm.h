@@ -24,6 +24,7 @@ enum cm_param {
     P_LR,         /* mixer learning rate (error multiplier) */
     P_LIMIT,      /* adaptation limit of the state maps (count), 1..1023 */
     P_EXTERNAL,   /* 1: a caller-supplied next-byte distribution is one more input (cm_code_byte) */
+    P_RECORD,     /* a fixed record length (rows of a table or an image) for the record contexts; 0: none */
     P_COUNT
 };
 
@@ -47,6 +48,8 @@ enum cm_context {
     CTX_COLUMN,  /* the text column, the byte above it and the last byte */
     CTX_SPARSE3, /* bytes 2 and 3 back */
     CTX_WORD3,   /* the current word and the two before */
+    CTX_RECORD1, /* with P_RECORD: the position in the record and the byte one record above */
+    CTX_RECORD2, /* with P_RECORD: the bytes above, above-left and above-right, and the last byte */
     CTX_COUNT
 };
 

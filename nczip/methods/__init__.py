@@ -18,11 +18,12 @@ from .bytemodel import ByteModel
 from .core import Core
 from .stored import Stored
 from .tokens import Llm, Tokens
+from .records import Records
 from .x86 import X86
 from .zstd import Zstd
 
 #: every method this nczip reads and writes, one instance each
-REGISTRY: tuple[Method, ...] = (Stored(), Zstd(), ByteModel(), Llm(), Tokens(), Core(), Bridge(), X86())
+REGISTRY: tuple[Method, ...] = (Stored(), Zstd(), ByteModel(), Llm(), Tokens(), Core(), Bridge(), X86(), Records())
 BY_ID: dict[int, Method] = {method.id: method for method in REGISTRY}
 assert len(BY_ID) == len(REGISTRY), "two methods share a frame id"
 NAMES: dict[int, str] = {method.id: method.name for method in REGISTRY}

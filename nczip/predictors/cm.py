@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 CM = "cm/1"
 # The core's contexts, in the order of its bit mask (nczip/kernels/cm.c, CTX_*).
 CM_CONTEXTS = ("o0", "o1", "o2", "o3", "o4", "o5", "o6", "o8", "word", "word2", "sparse1", "sparse2",
-               "column", "sparse3", "word3")
+               "column", "sparse3", "word3", "record1", "record2")
+#: the contexts of a fixed record length (method 8 adds them to a configuration's, with its length)
+RECORD_CONTEXTS = ("record1", "record2")
 
 
 
@@ -76,14 +78,17 @@ def table_bits(spec: CmSpec, length: int | None) -> tuple[int, int]:
     return min(spec.table_bits, max(16, bits + 3)), match
 
 
-def _params(spec: CmSpec, length: int | None = None, external: bool = False) -> ctypes.Array[ctypes.c_int32]:
+def _params(spec: CmSpec, length: int | None = None, external: bool = False,
+            record: int = 0) -> ctypes.Array[ctypes.c_int32]:
     """The C core's parameter array (its enum P_* order) for a chunk of ``length`` bytes;
-    ``external``: one more input, a next-byte distribution the caller computes (:func:`encode_with`)."""
+    ``external``: one more input, a next-byte distribution the caller computes (:func:`encode_with`);
+    ``record``: a record length, which adds the record contexts (method 8)."""
     mask = 0
-    for name in spec.contexts:
+    for name in spec.contexts + (RECORD_CONTEXTS if record else ()):
         mask |= 1 << CM_CONTEXTS.index(name)
     slots, match = table_bits(spec, length)
-    values = [slots, mask, match, spec.match_min, spec.selectors, spec.apm, spec.lr, spec.limit, int(external)]
+    values = [slots, mask, match, spec.match_min, spec.selectors, spec.apm, spec.lr, spec.limit, int(external),
+              record]
     return (ctypes.c_int32 * len(values))(*values)
 
 
@@ -95,8 +100,8 @@ def memory(spec: CmSpec) -> int:
 class Model:
     """One C model: created on entry, freed on exit (the tables can be hundreds of MB)."""
 
-    def __init__(self, spec: CmSpec, length: int, external: bool = False) -> None:
-        self.params = _params(spec, length, external)
+    def __init__(self, spec: CmSpec, length: int, external: bool = False, record: int = 0) -> None:
+        self.params = _params(spec, length, external, record)
         self.handle: int | None = None
 
     def __enter__(self) -> int:
@@ -113,13 +118,14 @@ class Model:
 
 
 def encode(data: bytes, spec: CmSpec, progress: Callable[[int], None] | None = None,
-           stats: CodingStats | None = None) -> bytes | None:
+           stats: CodingStats | None = None, record: int = 0) -> bytes | None:
     """``data`` coded under the model, or None when that would not be smaller than ``data``;
-    ``stats`` gets the bytes coded and the model's ideal code length."""
+    ``stats`` gets the bytes coded and the model's ideal code length; ``record``: as for
+    :class:`Model`."""
     lib = kernels.lib()
     cap = len(data) + _SLACK
     out = ctypes.create_string_buffer(cap)
-    with Model(spec, len(data)) as model:
+    with Model(spec, len(data), record=record) as model:
         for start in range(0, len(data), _SLICE):
             end = min(len(data), start + _SLICE)
             total = lib.cm_encode(model, data, start, end, out, cap)
@@ -136,20 +142,21 @@ def encode(data: bytes, spec: CmSpec, progress: Callable[[int], None] | None = N
     return out.raw[:total]
 
 
-def decode(payload: bytes, length: int, spec: CmSpec, progress: Callable[[int], None] | None = None) -> bytes:
+def decode(payload: bytes, length: int, spec: CmSpec, progress: Callable[[int], None] | None = None,
+           record: int = 0) -> bytes:
     """The ``length`` bytes ``payload`` codes; :class:`FormatError` if it ends too early."""
-    return b"".join(decode_slices(payload, length, spec, progress))
+    return b"".join(decode_slices(payload, length, spec, progress, record=record))
 
 
 def decode_slices(payload: bytes, length: int, spec: CmSpec, progress: Callable[[int], None] | None = None,
-                  index: int = 0) -> Iterator[bytes]:
+                  index: int = 0, record: int = 0) -> Iterator[bytes]:
     """The bytes ``payload`` codes, one slice at a time as the model decodes them (the model and
     the chunk's history, which its match model reads, live until the last slice); ``index``
     names the chunk in errors."""
     lib = kernels.lib()
     out = ctypes.create_string_buffer(max(1, length))
     base = ctypes.addressof(out)
-    with Model(spec, length) as model:
+    with Model(spec, length, record=record) as model:
         for start in range(0, length, _SLICE):
             end = min(length, start + _SLICE)
             if lib.cm_decode(model, payload, len(payload), out, start, end) != 0:
