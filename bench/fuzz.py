@@ -57,6 +57,11 @@ def bases(llm: bool = True) -> dict[str, tuple[bytes, bytes]]:
     binary = bytes(rng.randrange(256) for _ in range(600))
     sparse = bytes(rng.choice([0, 0, 0, 1, 2, 255]) for _ in range(800))
     skewed = bytes(rng.choice([0, 0, 0, 0, 0, 0, 1, 2, 255]) for _ in range(800))  # PPM beats zstd here
+    x86 = bytearray()
+    for _ in range(200):  # pushes and calls to three functions: each call site has its own offset
+        x86 += b"\x55\x89\xe5" + bytes([0xE8]) + ((rng.choice([500, 2000, 3500]) - len(x86) - 8) % 2**32).to_bytes(4, "little")
+    x86 = bytes(x86)
+    records = b"".join(f"{i:05d}|{1000 + i % 7:04d}|{rng.choice('AB')}|".encode() for i in range(120))
     out = {
         "level1-tokens": (nczip.compress(text, level=1), text),
         "level1-chunks": (nczip.compress(text * 2, level=1, chunk_size=120), text * 2),
@@ -69,6 +74,9 @@ def bases(llm: bool = True) -> dict[str, tuple[bytes, bytes]]:
         "zstd": (nczip.compress(b"abc" * 400, level=1), b"abc" * 400),
         "members": (nczip.compress(b"one\n", level=1) + nczip.compress(b"two\n", level=1), b"one\ntwo\n"),
         "empty": (nczip.compress(b"", level=1), b""),
+        # method 7 (x86 calls: E8/E9, a 32-bit offset whose top byte is 00 or FF) and method 8 (records)
+        "x86": (nczip.compress(x86, level=1), x86),
+        "records": (nczip.compress(records, level=1), records),
     }
     if llm:
         out["level4-llm"] = (nczip.compress(text[:120], level=4), text[:120])

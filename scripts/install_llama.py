@@ -56,7 +56,7 @@ def _compiler() -> str:
 
 def wheel_dir(args: tuple[str, ...] = pin.CMAKE_ARGS, extra: str = "") -> Path:
     """Where the pinned wheel lives: named after everything that shapes the binary."""
-    key = hashlib.sha256("\n".join([VERSION, platform.machine(), _compiler(), *args, extra]).encode())
+    key = hashlib.sha256("\n".join([VERSION, platform.machine(), _compiler(), *args, *([extra] if extra else [])]).encode())
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "nczip" / f"llama-cpp-python-{VERSION}-{key.hexdigest()[:16]}"
 

@@ -43,8 +43,8 @@ def record_length(data: bytes) -> int:
     if distances.size == 0:
         return 0
     change = a[1:] != a[:-1]  # change[i - 1]: byte i differs from byte i - 1
-    agree = np.array([np.count_nonzero((a[d:] == a[:-d]) & change[d - 1:]) / max(1, np.count_nonzero(change[d - 1:]))
-                      for d in distances])
+    agree = np.array([int(np.count_nonzero((a[d:] == a[:-d]) & change[d - 1:]))
+                      / max(1, int(np.count_nonzero(change[d - 1:]))) for d in distances])
     best = float(agree.max())
     if best < AGREEMENT or best < STRONGER * float(np.median(agree)):
         return 0

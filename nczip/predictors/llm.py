@@ -55,7 +55,7 @@ class Llm(Declared):
 
 
 _LOCK = threading.Lock()
-_MODELS: dict[tuple[str, bool], "LlamaModel"] = {}
+_MODELS: dict[tuple[str, bool, str], "LlamaModel"] = {}
 
 
 def _import_llama():
