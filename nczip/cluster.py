@@ -127,16 +127,14 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], address: str, gpus: fl
     more = True
     try:
         while True:
-            while more and len(order) < 2 * workers:
-                if not idle and len(actors) < workers:
-                    actors.append(remote.remote(fn))
-                    idle.append(actors[-1])
-                if not idle:
-                    break
-                item = next(source, _END)
-                if item is _END:
+            while more and len(order) < 2 * workers and (idle or len(actors) < workers):
+                item = next(source, _END)  # first: reading it may finish the job (the decoder
+                if item is _END:           # resolves the model at the first frame that needs it)
                     more = False
                     break
+                if not idle:
+                    actors.append(remote.remote(fn))
+                    idle.append(actors[-1])
                 task = idle[0].run.remote(item)
                 busy[task] = idle.popleft()
                 order.append(task)
