@@ -28,8 +28,8 @@ from .container import ChunkFrame, Header, Trailer
 from .errors import FormatError, TrailingDataError, TruncatedError  # noqa: F401 (named in docstrings)
 from .facts import Facts, predictors, read_facts, tied_to  # noqa: F401 (what a container is, for callers)
 from .levels import DEFAULT_LEVEL, MAX_LEVEL, MIN_LEVEL, uses_llm
-from .options import (MAX_LANES, Component, EncodeOptions, PathArg, Tiling, encode_options, int_option,  # noqa: F401
-                      model_path_option)
+from .options import (MAX_LANES, Component, EncodeOptions, PathArg, Tiling, cluster_option,  # noqa: F401
+                      encode_options, int_option, model_path_option)
 from .container import MAX_CHUNK_SIZE  # noqa: F401 (the largest chunk size, for callers)
 from .parallel import ordered_map, resolve_workers, usable_cpus  # noqa: F401 (worker counts, for callers)
 from .progress import ProgressLine, human_bytes  # noqa: F401 (the progress display the stream functions take)
@@ -104,10 +104,8 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, threads: int = 1,
     """Decode every container in ``src`` to ``dst`` (``None``: verify only); see :func:`decompress`.
     ``cluster`` as for :func:`compress_stream`; ``progress`` is the command line's progress display."""
     int_option("threads", threads, 0)
-    if cluster is not None and not isinstance(cluster, str):
-        raise TypeError(f"cluster must be a Ray address (str), not {type(cluster).__name__}")
     return _decompress_stream(src, dst, threads=threads, progress=progress, model_path=model_path_option(model),
-                              cluster=cluster or None)
+                              cluster=cluster_option(cluster))
 
 
 class NotPicklable:

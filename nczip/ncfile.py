@@ -25,9 +25,8 @@ from _compression import BUFFER_SIZE as _BUFFER_SIZE
 from _compression import BaseStream, DecompressReader
 
 from .api import Component, Compressor, Decompressor, NotPicklable, PathArg, Tiling
-from .container import MAGIC
-from .errors import TrailingDataError
 from .levels import DEFAULT_LEVEL
+from .session import next_member
 
 _MODE_CLOSED, _MODE_READ, _MODE_WRITE = 0, 1, 2
 
@@ -76,7 +75,7 @@ class _Reader(DecompressReader):
         while not data:
             current = self._decompressor
             if current.eof:
-                rawblock = self._next_member(current.unused_data)
+                rawblock = next_member(current.unused_data or self._raw(), self._raw, lambda: self._read_bytes)
                 if not rawblock:
                     break
                 self._decompressor = Decompressor(**self._decomp_args)
@@ -95,20 +94,6 @@ class _Reader(DecompressReader):
             return b""
         self._pos += len(data)
         return data
-
-    def _next_member(self, unused: bytes) -> bytes:
-        """The start of the next container, after any zero padding; ``b""`` at the end."""
-        data = unused or self._raw()
-        while data:
-            rest = data.lstrip(b"\0")
-            if rest:
-                shown = min(len(rest), len(MAGIC))
-                if rest[:shown] != MAGIC[:shown]:
-                    raise TrailingDataError(self._read_bytes - len(rest))
-                return rest
-            data = self._raw()
-        return b""
-
 
 class NczFile(NotPicklable, BaseStream):
     """A file object that compresses what is written to it and decompresses what is read.

@@ -85,6 +85,13 @@ def model_path_option(model: PathArg | None) -> str | None:
     return os.fspath(model)
 
 
+def cluster_option(cluster: str | None) -> str | None:
+    """A Ray address (``None`` or ``""``: no cluster), refused here if it is not a string."""
+    if cluster is not None and not isinstance(cluster, str):
+        raise TypeError(f"cluster must be a Ray address (str), not {type(cluster).__name__}")
+    return cluster or None
+
+
 def encode_options(*, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: int | None = None,
                    model: PathArg | None = None, lanes: int | None = None,
                    components: Iterable[Component] | None = None, tiling: Tiling | None = None,
@@ -116,9 +123,7 @@ def encode_options(*, level: int = DEFAULT_LEVEL, threads: int = 1, chunk_size: 
         config = parse_config(raw_config)  # what a decoder will parse, so whatever is written decodes
     except FormatError as exc:  # e.g. more lanes than the level's window allows
         raise ValueError(str(exc)) from None
-    if cluster is not None and not isinstance(cluster, str):
-        raise TypeError(f"cluster must be a Ray address (str), not {type(cluster).__name__}")
     if device not in DEVICES:
         raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
     return EncodeOptions(level, threads, chunk_size or default_chunk, model_path_option(model), lanes, names,
-                         tiling_name, raw_config, config, cluster or None, device)
+                         tiling_name, raw_config, config, cluster_option(cluster), device)

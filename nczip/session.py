@@ -30,7 +30,7 @@ from . import backend, container
 from .config import CodecConfig, parse_model
 from .config import parse as parse_config
 from .container import ChunkFrame, Header, Trailer
-from .errors import FormatError, NczError, TruncatedError
+from .errors import FormatError, NczError, TrailingDataError, TruncatedError
 from .methods.base import Runtime
 from .methods.policy import check_frame, decode_chunk, decode_chunk_stream
 from .parallel import ordered_stream
@@ -63,9 +63,9 @@ def decoded(session: "DecodeSession", frames: Iterable[tuple[int, ChunkFrame]], 
     """The decoded bytes of ``frames`` in order, each accounted for the trailer's check;
     ``chunk_done(length)`` after each chunk. A chunk decoded in this process comes in slices as
     its method produces them (the first bytes arrive before its last is decoded, and it is never
-    held whole twice): every chunk with one worker, and the first with several, while the worker
-    processes start on the chunks after it (:func:`nczip.parallel.ordered_stream`); the others
-    come whole from the workers (or from a Ray ``cluster``'s)."""
+    held whole twice): every chunk with one worker, and every ``workers``-th, the first included,
+    with several, while worker processes take the others (:func:`nczip.parallel.ordered_stream`),
+    which come whole (as do all chunks from a Ray ``cluster``)."""
     job = session.job
     assert job is not None
     for pieces in ordered_stream(job, job.stream, frames, workers, cluster):
@@ -228,6 +228,25 @@ class DecodeSession:
         except StopIteration:
             pass
         return TruncatedError("truncated file")
+
+
+def next_member(data: bytes, read: Callable[[], bytes], position: Callable[[], int],
+                padding: Callable[[int], None] | None = None) -> bytes:
+    """After a container: ``data`` and what ``read()`` gives, from the first byte that is not zero
+    padding (skipped as :mod:`gzip` does; ``padding(count)`` is told), or ``b""`` at the end of
+    the input. Anything there that does not start like a container raises
+    :class:`TrailingDataError` at its offset, ``position()`` being the bytes read so far."""
+    while data:
+        rest = data.lstrip(b"\0")
+        if padding is not None and len(rest) < len(data):
+            padding(len(data) - len(rest))
+        if rest:
+            shown = min(len(rest), len(container.MAGIC))
+            if rest[:shown] != container.MAGIC[:shown]:
+                raise TrailingDataError(position() - len(rest))
+            return rest
+        data = read()
+    return b""
 
 
 def _feed_more(session: DecodeSession, read: Callable[[int], bytes], block: int) -> None:

@@ -17,9 +17,9 @@ from typing import Any, BinaryIO, Callable, Iterator
 from . import backend
 from .cluster import connect
 from .config import CodecConfig
-from .errors import NczError, TrailingDataError
+from .errors import NczError
 from .llama_build import llm_missing
-from .container import MAGIC, Header, Trailer
+from .container import Header, Trailer
 from .options import EncodeOptions
 from . import methods
 from .methods.base import Runtime
@@ -27,7 +27,7 @@ from .methods.policy import EncodedChunk, encode_chunk
 from .models import default_model, from_path
 from .parallel import ordered_map, resolve_workers
 from .progress import ProgressLine
-from .session import DecodeSession, decoded, pull, runtime_for, start
+from .session import DecodeSession, decoded, next_member, pull, runtime_for, start
 
 
 @dataclass
@@ -192,31 +192,15 @@ def _members(reader: _CountingReader, workers: int = 1, model_path: str | None =
             if not leftover and reader.count:
                 return
         if not first:
-            leftover = _skip_zeros(reader, leftover, padding)
+            leftover = next_member(leftover, lambda: reader.read(1 << 16), lambda: reader.count, padding)
             if not leftover:
                 return
-            shown = min(len(leftover), len(MAGIC))
-            if leftover[:shown] != MAGIC[:shown]:
-                raise TrailingDataError(reader.count - len(leftover))
         first = False
         session = DecodeSession(workers, model_path, scan, progress, cluster)
         session.feed(leftover)
         start(session, reader.read)
         yield session
         leftover = session.unused()
-
-
-def _skip_zeros(reader: _CountingReader, data: bytes, padding: Callable[[int], None] | None) -> bytes:
-    """``data`` (and what follows it) from its first non-zero byte, reading on through zeros;
-    ``b""`` if the input ends first."""
-    while data:
-        rest = data.lstrip(b"\0")
-        if padding is not None and len(rest) < len(data):
-            padding(len(data) - len(rest))
-        if rest:
-            return rest
-        data = reader.read(1 << 16)
-    return b""
 
 
 def decompress_stream(src: BinaryIO, dst: BinaryIO | None, threads: int = 1,

@@ -16,9 +16,8 @@ import ctypes
 
 from .. import kernels
 from ..config import CodecConfig
-from ..container import MAX_CHUNK_SIZE
 from ..predictors import cm
-from .base import Bound, ChunkJob, Method
+from .base import ChunkJob, Method
 from .core import Core
 
 METHOD_X86 = 7
@@ -44,7 +43,7 @@ def looks_like_x86(data: bytes) -> bool:
 class X86(Method):
     id = METHOD_X86
     name = "cm-x86"
-    bound = Bound(Core.bound.ratio if Core.bound else 2840, 4, MAX_CHUNK_SIZE)  # the core's: it codes the bytes
+    bound = Core.bound  # the core codes the transformed bytes
 
     def writes(self, config: CodecConfig) -> bool:
         return config.cm is not None
